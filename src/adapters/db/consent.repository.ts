@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { ConsentSource, ConsentStatus, Purpose } from '../../core/consent/consent.ts';
+import type { Channel } from '../../core/messaging/channel.ts';
+import type { StoreSession } from '../../app/ports.ts';
+import type { Database } from './schema.ts';
+
+/** The append-only consent ledger (the table's trigger refuses UPDATE and DELETE). */
+export function createConsentRepository(db: Kysely<Database>): StoreSession['consents'] {
+  return {
+    async append(e) {
+      await db
+        .insertInto('consent_event')
+        .values({
+          id: e.id,
+          patient_id: e.patientId,
+          channel: e.channel,
+          purpose: e.purpose,
+          status: e.status,
+          source: e.source,
+          wording_shown: e.evidence.wordingShown ?? null,
+          captured_by: e.evidence.capturedBy ?? null,
+          captured_at: e.evidence.capturedAt ?? null,
+          recorded_by_type: e.recordedBy.type,
+          recorded_by_id: e.recordedBy.id,
+          inbound_message_id: e.inboundMessageId,
+        })
+        .execute();
+    },
+    async ledger(patientId) {
+      const rows = await db
+        .selectFrom('consent_event')
+        .selectAll()
+        .where('patient_id', '=', patientId)
+        .orderBy('seq')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        sequence: Number(r.seq),
+        channel: r.channel as Channel,
+        purpose: r.purpose as Purpose,
+        status: r.status as ConsentStatus,
+        source: r.source as ConsentSource,
+        occurredAt: r.recorded_at,
+        evidence: {
+          ...(r.wording_shown === null ? {} : { wordingShown: r.wording_shown }),
+          ...(r.captured_by === null ? {} : { capturedBy: r.captured_by }),
+          ...(r.captured_at === null ? {} : { capturedAt: r.captured_at.toISOString() }),
+        },
+        recordedBy: { type: r.recorded_by_type, id: r.recorded_by_id },
+      }));
+    },
+    async lockPatient(patientId) {
+      await db.selectFrom('patient').select('id').where('id', '=', patientId).forUpdate().execute();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import type { Channel } from '../../core/messaging/channel.ts';
+import type { InboundMessageId, PatientId, WardId } from '../../core/ids.ts';
+import type { InboundRecord, StoreSession } from '../../app/ports.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import type { Database } from './schema.ts';
+
+/** Patients' replies: body encrypted, sender kept only as a blind index. */
+export function createInboundRepository(db: Kysely<Database>, cipher: FieldCipher): StoreSession['inbound'] {
+  return {
+    async insert(r) {
+      await db
+        .insertInto('inbound_message')
+        .values({
+          id: r.id,
+          patient_id: r.patientId,
+          ward_id: r.wardId,
+          channel: r.channel,
+          from_index: cipher.blindIndex(r.fromIndex),
+          body_enc: cipher.encrypt(r.body),
+          intent: r.intent,
+          review_reason: r.reviewReason,
+          needs_review: r.needsReview,
+          provider_message_id: r.providerMessageId,
+        })
+        .execute();
+    },
+    async list(f) {
+      let q = db.selectFrom('inbound_message').selectAll().where('needs_review', '=', f.needsReview);
+      if (f.wardIds !== null) {
+        if (f.wardIds.length === 0) return [];
+        q = q.where('ward_id', 'in', [...f.wardIds]);
+      }
+      const rows = await q.orderBy('received_at', 'desc').limit(f.limit).execute();
+      return rows.map(
+        (r): InboundRecord => ({
+          id: r.id as InboundMessageId,
+          patientId: r.patient_id as PatientId | null,
+          wardId: r.ward_id as WardId | null,
+          channel: r.channel as Channel,
+          intent: r.intent as InboundRecord['intent'],
+          reviewReason: r.review_reason,
+          needsReview: r.needs_review,
+          receivedAt: r.received_at,
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Channel } from '../../core/messaging/channel.ts';
+import { phi, reveal } from '../../core/phi/phi.ts';
+import type { E164, PatientId, WardId } from '../../core/ids.ts';
+import type { PatientRecord, StoreSession } from '../../app/ports.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import type { Database, PatientTable } from './schema.ts';
+
+function toRecord(row: Selectable<PatientTable>, cipher: FieldCipher): PatientRecord {
+  const decrypt = (v: string): string => reveal(cipher.decrypt(v));
+  return {
+    id: row.id as PatientId,
+    wardId: row.ward_id as WardId | null,
+    givenName: cipher.decrypt(row.given_name_enc),
+    familyName: cipher.decrypt(row.family_name_enc),
+    birthDate: cipher.decrypt(row.birth_date_enc),
+    phone: phi(decrypt(row.phone_enc) as E164),
+    whatsapp: row.whatsapp_enc === null ? null : phi(decrypt(row.whatsapp_enc) as E164),
+    externalIds:
+      row.external_ids_enc === null ? null : phi(JSON.parse(decrypt(row.external_ids_enc)) as Record<string, string>),
+    language: row.language,
+    timezone: row.timezone,
+    createdAt: row.created_at,
+  };
+}
+
+/** Patients, PHI encrypted per field, found by phone through blind indexes. */
+export function createPatientRepository(db: Kysely<Database>, cipher: FieldCipher): StoreSession['patients'] {
+  return {
+    async insert(p) {
+      await db
+        .insertInto('patient')
+        .values({
+          id: p.id,
+          ward_id: p.wardId,
+          given_name_enc: cipher.encrypt(p.givenName),
+          family_name_enc: cipher.encrypt(p.familyName),
+          birth_date_enc: cipher.encrypt(p.birthDate),
+          phone_enc: cipher.encrypt(p.phone),
+          phone_index: cipher.blindIndex(p.phone),
+          whatsapp_enc: p.whatsapp === null ? null : cipher.encrypt(p.whatsapp),
+          whatsapp_index: p.whatsapp === null ? null : cipher.blindIndex(p.whatsapp),
+          external_ids_enc:
+            p.externalIds === null ? null : cipher.encrypt(phi(JSON.stringify(reveal(p.externalIds)))),
+          language: p.language,
+          timezone: p.timezone,
+          created_by: p.createdBy,
+        })
+        .execute();
+    },
+    async get(id) {
+      const row = await db.selectFrom('patient').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toRecord(row, cipher);
+    },
+    async findByContact(channel: Channel, number) {
+      const index = cipher.blindIndex(number);
+      const rows = await db
+        .selectFrom('patient')
+        .selectAll()
+        .where(channel === 'whatsapp' ? 'whatsapp_index' : 'phone_index', '=', index)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => toRecord(r, cipher));
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Row types of every table (STYLE.md §4 SQL naming). Kept in step with migrations/. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface WardTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface PrincipalTable {
+  id: string;
+  kind: 'user' | 'agent' | 'integration';
+  username: string | null;
+  display_name: string;
+  password_hash: string | null;
+  permission_sets: string[];
+  ward_ids: string[];
+  created_at: CreatedAt;
+  created_by: string | null;
+  disabled_at: Timestamp | null;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  principal_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface PatientTable {
+  id: string;
+  ward_id: string | null;
+  given_name_enc: string;
+  family_name_enc: string;
+  birth_date_enc: string;
+  phone_enc: string;
+  phone_index: string;
+  whatsapp_enc: string | null;
+  whatsapp_index: string | null;
+  external_ids_enc: string | null;
+  language: string | null;
+  timezone: string | null;
+  created_at: CreatedAt;
+  created_by: string | null;
+}
+
+export interface InboundMessageTable {
+  id: string;
+  patient_id: string | null;
+  ward_id: string | null;
+  channel: string;
+  from_index: string;
+  body_enc: string;
+  intent: string;
+  review_reason: string | null;
+  needs_review: boolean;
+  provider_message_id: string | null;
+  received_at: CreatedAt;
+}
+
+export interface ConsentEventTable {
+  seq: Generated<number>;
+  id: string;
+  patient_id: string;
+  channel: string;
+  purpose: string;
+  status: string;
+  source: string;
+  wording_shown: string | null;
+  captured_by: string | null;
+  captured_at: Timestamp | null;
+  recorded_by_type: string;
+  recorded_by_id: string | null;
+  inbound_message_id: string | null;
+  recorded_at: CreatedAt;
+}
+
+export interface MessageTable {
+  id: string;
+  patient_id: string;
+  ward_id: string | null;
+  channel: string;
+  category: string;
+  purpose: string;
+  body_enc: string;
+  template_id: string | null;
+  related_record: JSONColumnType<{ type: string; id: string } | null, string | null, string | null>;
+  consent_basis: string;
+  override_justification_enc: string | null;
+  in_reply_to: string | null;
+  status: string;
+  status_reason: string | null;
+  sender_type: string;
+  sender_id: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  provider: string | null;
+  provider_message_id: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface MessageStatusEventTable {
+  id: Generated<number>;
+  message_id: string;
+  status: string;
+  reason: string | null;
+  source: 'wardline' | 'carrier';
+  occurred_at: Timestamp;
+  recorded_at: CreatedAt;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  message_id: string;
+  available_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  event_id: string;
+  occurred_at: CreatedAt;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  outcome: string;
+  target_type: string;
+  target_id: string | null;
+  patient_id: string | null;
+  reason: string | null;
+  request_id: string | null;
+  details: JSONColumnType<Record<string, unknown>, string, never>;
+}
+
+export interface Database {
+  ward: WardTable;
+  principal: PrincipalTable;
+  api_token: ApiTokenTable;
+  patient: PatientTable;
+  inbound_message: InboundMessageTable;
+  consent_event: ConsentEventTable;
+  message: MessageTable;
+  message_status_event: MessageStatusEventTable;
+  outbox: OutboxTable;
+  audit_event: AuditEventTable;
+}

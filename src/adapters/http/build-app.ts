@@ -1,0 +1,55 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../../app/context.ts';
+import type { SimulatorProvider } from '../carriers/simulator/simulator.provider.ts';
+import { registerAuth } from './plugins/auth.ts';
+import { registerProblemHandler } from './plugins/problem.ts';
+import { directoryRoutes } from './routes/directory.routes.ts';
+import { inboundRoutes } from './routes/inbound.routes.ts';
+import { messageRoutes } from './routes/messages.routes.ts';
+import { patientRoutes } from './routes/patients.routes.ts';
+import { simulatorRoutes } from './routes/simulator.routes.ts';
+
+/** Request bodies over this size are refused with 413 BODY_TOO_LARGE. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Builds the HTTP app from a container's parts; never reads the environment and never listens
+ * (fastify Testing guide: tests use `inject()`).
+ * @param deps - app dependencies
+ * @param options - the simulator, when it carries messages
+ */
+export async function buildApp(deps: AppDeps, options: { simulator: SimulatorProvider | null }): Promise<FastifyInstance> {
+  const base = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES });
+  base.setValidatorCompiler(validatorCompiler);
+  base.setSerializerCompiler(serializerCompiler);
+  registerProblemHandler(base);
+  const app = base.withTypeProvider<ZodTypeProvider>();
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Wardline API', version: '1', description: 'Patient messaging with HIPAA safeguards on every send.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  registerAuth(base, deps);
+
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(patientRoutes(deps));
+  await app.register(messageRoutes(deps));
+  await app.register(directoryRoutes(deps));
+  await app.register(inboundRoutes(deps));
+  if (options.simulator !== null) await app.register(simulatorRoutes(deps, options.simulator));
+  return base;
+}

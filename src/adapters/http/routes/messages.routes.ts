@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { MessageId, PatientId } from '../../../core/ids.ts';
+import { phi, reveal } from '../../../core/phi/phi.ts';
+import type { AppDeps } from '../../../app/context.ts';
+import { getMessage, listMessages } from '../../../app/messages.ts';
+import type { MessageRecord } from '../../../app/ports.ts';
+import { checkMessage, sendMessage, type SendMessageCommand } from '../../../app/send-message.ts';
+import { contextOf } from '../plugins/auth.ts';
+import { Category, Channel, IdParams, MessageBody, Purpose, Uuid } from './schemas.ts';
+
+const NewMessage = z
+  .object({
+    patientId: Uuid,
+    channel: Channel,
+    category: Category,
+    purpose: Purpose.optional(),
+    body: MessageBody.optional(),
+    template: z
+      .object({ id: z.string().min(1).max(100), params: z.record(z.string(), z.string().max(500)).default({}) })
+      .strict()
+      .optional(),
+    relatedRecord: z.object({ type: z.string().min(1).max(60), id: z.string().min(1).max(100) }).strict().optional(),
+    override: z
+      .object({ justification: z.string().trim().min(20, 'must be at least 20 characters: say why this cannot wait for consent').max(2000) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((m) => (m.body === undefined) !== (m.template === undefined), {
+    message: 'give either body or template, not both',
+    path: ['body'],
+  });
+
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII').optional(),
+});
+
+const ListQuery = z
+  .object({
+    patientId: Uuid.optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+function toCommand(b: z.infer<typeof NewMessage>, key: string | undefined): SendMessageCommand {
+  return {
+    patientId: b.patientId as PatientId,
+    channel: b.channel,
+    category: b.category,
+    purpose: b.purpose,
+    body: b.body === undefined ? undefined : phi(b.body),
+    template: b.template === undefined ? undefined : { id: b.template.id, params: phi(b.template.params) },
+    relatedRecord: b.relatedRecord,
+    override: b.override === undefined ? undefined : { justification: phi(b.override.justification) },
+    idempotencyKey: key,
+  };
+}
+
+function summary(m: MessageRecord): Record<string, unknown> {
+  return {
+    id: m.id,
+    patientId: m.patientId,
+    channel: m.channel,
+    category: m.category,
+    purpose: m.purpose,
+    status: m.status,
+    statusReason: m.statusReason,
+    consentBasis: m.consentBasis,
+    sender: m.sender,
+    templateId: m.templateId,
+    relatedRecord: m.relatedRecord,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+  };
+}
+
+/** Sending, the dry run, one message and the regulator's list. */
+export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/v1/messages', { schema: { tags: ['messages'], body: NewMessage, headers: IdempotencyHeaders } }, async (request, reply) => {
+      const result = await sendMessage(deps, contextOf(request), toCommand(request.body, request.headers['idempotency-key']));
+      return reply.code(202).send({ id: result.id, status: result.status, replayed: result.replayed });
+    });
+
+    app.post('/v1/messages/check', { schema: { tags: ['messages'], body: NewMessage } }, async (request) => {
+      return checkMessage(deps, contextOf(request), toCommand(request.body, undefined));
+    });
+
+    app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: IdParams } }, async (request) => {
+      const { message, body, timeline } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
+      return {
+        ...summary(message),
+        body: reveal(body),
+        timeline: timeline.map((t) => ({ status: t.status, reason: t.reason, source: t.source, at: t.occurredAt.toISOString() })),
+      };
+    });
+
+    app.get('/v1/messages', { schema: { tags: ['messages'], querystring: ListQuery } }, async (request) => {
+      const q = request.query;
+      const rows = await listMessages(deps, contextOf(request), {
+        patientId: q.patientId as PatientId | undefined,
+        from: q.from === undefined ? undefined : new Date(q.from),
+        to: q.to === undefined ? undefined : new Date(q.to),
+        limit: q.limit,
+      });
+      return { items: rows.map(summary) };
+    });
+  };
+}

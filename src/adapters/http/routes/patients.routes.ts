@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { PatientId } from '../../../core/ids.ts';
+import { phi, reveal } from '../../../core/phi/phi.ts';
+import { getConsents, recordConsent } from '../../../app/consents.ts';
+import type { AppDeps } from '../../../app/context.ts';
+import { createPatient, getPatient } from '../../../app/patients.ts';
+import { contextOf } from '../plugins/auth.ts';
+import { Channel, ConsentSource, ConsentStatus, IdParams, Purpose, Uuid } from './schemas.ts';
+
+const NewPatient = z
+  .object({
+    givenName: z.string().trim().min(1).max(100),
+    familyName: z.string().trim().min(1).max(100),
+    birthDate: z.iso.date({ message: 'must be a date, YYYY-MM-DD' }),
+    phone: z.string().min(3).max(40),
+    whatsapp: z.string().min(3).max(40).optional(),
+    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or es-US').optional(),
+    timezone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'must be an IANA time zone such as America/Chicago').optional(),
+    wardId: Uuid.optional(),
+    externalIds: z.record(z.string().min(1).max(40), z.string().min(1).max(100)).optional(),
+  })
+  .strict();
+
+const NewConsent = z
+  .object({
+    channel: Channel,
+    status: ConsentStatus,
+    source: ConsentSource,
+    purpose: Purpose.default('care'),
+    evidence: z
+      .object({
+        wordingShown: z.string().min(1).max(2000).optional(),
+        capturedBy: z.string().min(1).max(200).optional(),
+        capturedAt: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** Patients and their consent ledger. */
+export function patientRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/v1/patients', { schema: { tags: ['patients'], body: NewPatient } }, async (request, reply) => {
+      const b = request.body;
+      const result = await createPatient(deps, contextOf(request), {
+        givenName: phi(b.givenName),
+        familyName: phi(b.familyName),
+        birthDate: phi(b.birthDate),
+        phone: phi(b.phone),
+        whatsapp: b.whatsapp === undefined ? undefined : phi(b.whatsapp),
+        language: b.language,
+        timezone: b.timezone,
+        wardId: b.wardId,
+        externalIds: b.externalIds === undefined ? undefined : phi(b.externalIds),
+      });
+      return reply.code(201).send(result);
+    });
+
+    app.get('/v1/patients/:id', { schema: { tags: ['patients'], params: IdParams } }, async (request) => {
+      const p = await getPatient(deps, contextOf(request), request.params.id as PatientId);
+      return {
+        id: p.id,
+        wardId: p.wardId,
+        givenName: reveal(p.givenName),
+        familyName: reveal(p.familyName),
+        birthDate: reveal(p.birthDate),
+        phone: reveal(p.phone),
+        whatsapp: p.whatsapp === null ? null : reveal(p.whatsapp),
+        language: p.language,
+        timezone: p.timezone,
+        externalIds: p.externalIds === null ? {} : reveal(p.externalIds),
+        createdAt: p.createdAt.toISOString(),
+      };
+    });
+
+    app.post('/v1/patients/:id/consents', { schema: { tags: ['consent'], params: IdParams, body: NewConsent } }, async (request, reply) => {
+      const b = request.body;
+      const result = await recordConsent(deps, contextOf(request), {
+        patientId: request.params.id as PatientId,
+        channel: b.channel,
+        status: b.status,
+        source: b.source,
+        purpose: b.purpose,
+        evidence: {
+          ...(b.evidence.wordingShown === undefined ? {} : { wordingShown: b.evidence.wordingShown }),
+          ...(b.evidence.capturedBy === undefined ? {} : { capturedBy: b.evidence.capturedBy }),
+          ...(b.evidence.capturedAt === undefined ? {} : { capturedAt: b.evidence.capturedAt }),
+        },
+      });
+      return reply.code(201).send({ channel: b.channel, purpose: b.purpose, state: result.state, cancelledMessages: result.cancelledMessages });
+    });
+
+    app.get('/v1/patients/:id/consents', { schema: { tags: ['consent'], params: IdParams } }, async (request) => {
+      const overview = await getConsents(deps, contextOf(request), request.params.id as PatientId);
+      return {
+        current: overview.current,
+        history: overview.history.map((e) => ({
+          id: e.id,
+          channel: e.channel,
+          purpose: e.purpose,
+          status: e.status,
+          source: e.source,
+          evidence: e.evidence,
+          recordedBy: e.recordedBy,
+          recordedAt: e.occurredAt.toISOString(),
+        })),
+      };
+    });
+  };
+}

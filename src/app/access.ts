@@ -1,0 +1,65 @@
+import { auditActorOf, canAccessPatient, hasPermission, type Actor } from '../core/access/actor.ts';
+import type { Permission } from '../core/access/permissions.ts';
+import { DomainError } from '../core/errors.ts';
+import type { PatientId } from '../core/ids.ts';
+import type { RequestContext } from './context.ts';
+import type { PatientRecord, StoreSession } from './ports.ts';
+
+/**
+ * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission`.
+ * @param session - where the denial is audited
+ * @param ctx - the caller
+ * @param permission - what it needs
+ */
+export async function requirePermission(
+  session: StoreSession,
+  ctx: RequestContext,
+  permission: Permission,
+): Promise<void> {
+  if (hasPermission(ctx.actor, permission)) return;
+  await session.audit.append({
+    actor: auditActorOf(ctx.actor),
+    action: 'access.denied',
+    outcome: 'denied',
+    targetType: 'system',
+    targetId: null,
+    patientId: null,
+    reason: `missing ${permission}`,
+    requestId: ctx.requestId,
+  });
+  throw new DomainError('ACCESS_DENIED', `This action needs the permission ${permission}.`);
+}
+
+/**
+ * Loads a patient the actor may see. A patient that does not exist and one in another ward answer alike
+ * (404), so ids cannot be probed; the second case is audited as a denial.
+ * @param session - the store session
+ * @param ctx - the caller
+ * @param patientId - the requested patient
+ */
+export async function loadAccessiblePatient(
+  session: StoreSession,
+  ctx: RequestContext,
+  patientId: PatientId,
+): Promise<PatientRecord> {
+  const patient = await session.patients.get(patientId);
+  if (patient !== null && canAccessPatient(ctx.actor, patient)) return patient;
+  if (patient !== null) {
+    await session.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'access.denied',
+      outcome: 'denied',
+      targetType: 'patient',
+      targetId: patientId,
+      patientId,
+      reason: 'outside the actor\'s wards',
+      requestId: ctx.requestId,
+    });
+  }
+  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+}
+
+/** @param actor - the caller @returns the wards it may see, or null for every ward */
+export function visibleWards(actor: Actor): Actor['wardIds'] | null {
+  return canAccessPatient(actor, { wardId: null }) ? null : actor.wardIds;
+}

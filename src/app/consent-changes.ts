@@ -1,0 +1,104 @@
+import type { AuditActor } from '../core/access/actor.ts';
+import type { ConsentEvidence, ConsentSource, ConsentStatus, Purpose } from '../core/consent/consent.ts';
+import type { InboundMessageId, MessageId, PatientId } from '../core/ids.ts';
+import type { Channel } from '../core/messaging/channel.ts';
+import type { StoreSession } from './ports.ts';
+
+export interface ConsentChange {
+  readonly patientId: PatientId;
+  readonly channels: readonly Channel[];
+  readonly purposes: readonly Purpose[];
+  readonly status: ConsentStatus;
+  readonly source: ConsentSource;
+  readonly evidence: ConsentEvidence;
+  readonly actor: AuditActor;
+  readonly requestId: string | null;
+  readonly inboundMessageId: InboundMessageId | null;
+  readonly at: Date;
+}
+
+/**
+ * Appends consent events and, for a revocation, cancels at once every message still queued for that patient
+ * on those channels — in the caller's transaction, under the patient's row lock, so a dispatcher deciding at
+ * the same moment either sees the opt-out or had already handed the message to the carrier.
+ * @param tx - a store session inside a transaction
+ * @param change - what changed
+ * @param uuid - id source for the new events
+ * @returns the number of queued messages cancelled
+ */
+export async function applyConsentChange(
+  tx: StoreSession,
+  change: ConsentChange,
+  uuid: () => string,
+): Promise<number> {
+  await tx.consents.lockPatient(change.patientId);
+  for (const channel of change.channels) {
+    for (const purpose of change.purposes) {
+      await tx.consents.append({
+        id: uuid(),
+        patientId: change.patientId,
+        channel,
+        purpose,
+        status: change.status,
+        source: change.source,
+        evidence: change.evidence,
+        recordedBy: { type: change.actor.type, id: change.actor.id },
+        inboundMessageId: change.inboundMessageId,
+      });
+      await tx.audit.append({
+        actor: change.actor,
+        action: change.status === 'granted' ? 'consent.granted' : 'consent.revoked',
+        outcome: 'success',
+        targetType: 'consent',
+        targetId: null,
+        patientId: change.patientId,
+        reason: null,
+        requestId: change.requestId,
+        details: { channel, purpose, source: change.source },
+      });
+    }
+  }
+  if (change.status === 'granted') return 0;
+  const queued = await tx.messages.queuedFor(change.patientId, change.channels);
+  for (const messageId of queued) {
+    await cancelMessage(tx, {
+      messageId,
+      patientId: change.patientId,
+      reason: 'CONSENT_REVOKED',
+      actor: change.actor,
+      requestId: change.requestId,
+      at: change.at,
+    });
+  }
+  return queued.length;
+}
+
+/**
+ * Cancels one message that has not reached the carrier: status, timeline and audit together.
+ * @param tx - a store session inside a transaction
+ * @param c - the message, its patient, a stable reason code, who caused it and when
+ */
+export async function cancelMessage(
+  tx: StoreSession,
+  c: {
+    readonly messageId: MessageId;
+    readonly patientId: PatientId;
+    readonly reason: string;
+    readonly actor: AuditActor;
+    readonly requestId: string | null;
+    readonly at: Date;
+  },
+): Promise<void> {
+  await tx.messages.setStatus(c.messageId, 'cancelled', c.reason);
+  await tx.messages.appendStatusEvent(c.messageId, { status: 'cancelled', reason: c.reason, source: 'wardline', occurredAt: c.at });
+  await tx.audit.append({
+    actor: c.actor,
+    action: 'message.cancelled',
+    outcome: 'success',
+    targetType: 'message',
+    targetId: c.messageId,
+    patientId: c.patientId,
+    reason: c.reason,
+    requestId: c.requestId,
+  });
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { auditActorOf, type Actor, type PrincipalKind } from '../core/access/actor.ts';
+import type { PermissionSetName } from '../core/access/permissions.ts';
+import { DomainError } from '../core/errors.ts';
+import type { PrincipalId, WardId } from '../core/ids.ts';
+import { requirePermission } from './access.ts';
+import type { AppDeps, RequestContext } from './context.ts';
+
+/** @param token - a bearer token @returns its SHA-256 digest, the only form stored */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * @param deps - app dependencies
+ * @param token - the presented bearer token
+ * @returns the actor, or null for an unknown, expired or revoked token or a disabled principal
+ */
+export async function authenticate(deps: AppDeps, token: string): Promise<Actor | null> {
+  return deps.store.tokens.resolve(hashToken(token), deps.clock.now());
+}
+
+/**
+ * Creates a ward, the unit of record-level sharing.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param name - the ward's name
+ */
+export async function createWard(deps: AppDeps, ctx: RequestContext, name: string): Promise<{ id: WardId }> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  if (await deps.store.wards.nameTaken(name)) throw new DomainError('CONFLICT', 'A ward with this name exists.');
+  const id = deps.ids.uuid() as WardId;
+  await deps.store.transaction(async (tx) => {
+    await tx.wards.insert({ id, name });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'ward.created', outcome: 'success', targetType: 'ward', targetId: id, patientId: null, reason: null, requestId: ctx.requestId });
+  });
+  return { id };
+}
+
+export interface CreatePrincipalCommand {
+  readonly kind: PrincipalKind;
+  readonly username: string | null;
+  readonly displayName: string;
+  readonly passwordHash: string | null;
+  readonly permissionSets: readonly PermissionSetName[];
+  readonly wardIds: readonly WardId[];
+}
+
+/**
+ * Creates a user, AI agent or integration principal.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param cmd - the principal
+ */
+export async function createPrincipal(
+  deps: AppDeps,
+  ctx: RequestContext,
+  cmd: CreatePrincipalCommand,
+): Promise<{ id: PrincipalId }> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  if (cmd.username !== null && (await deps.store.principals.usernameTaken(cmd.username))) {
+    throw new DomainError('CONFLICT', 'This username is taken.');
+  }
+  for (const wardId of cmd.wardIds) {
+    if (!(await deps.store.wards.exists(wardId))) {
+      throw new DomainError('VALIDATION_FAILED', 'wardIds names a ward that does not exist.', {
+        issues: [{ pointer: '/body/wardIds', message: 'names a ward that does not exist' }],
+      });
+    }
+  }
+  const id = deps.ids.uuid() as PrincipalId;
+  await deps.store.transaction(async (tx) => {
+    await tx.principals.insert({ ...cmd, id, disabledAt: null, createdBy: ctx.actor.id });
+    await tx.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'principal.created',
+      outcome: 'success',
+      targetType: 'principal',
+      targetId: id,
+      patientId: null,
+      reason: null,
+      requestId: ctx.requestId,
+      details: { kind: cmd.kind, permissionSets: cmd.permissionSets.join(',') },
+    });
+  });
+  return { id };
+}
+
+/**
+ * Issues a bearer token for a principal. The token is returned once; only its hash is kept.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param principalId - whose token
+ * @param expiresAt - optional expiry
+ */
+export async function issueToken(
+  deps: AppDeps,
+  ctx: RequestContext,
+  principalId: PrincipalId,
+  expiresAt: Date | null,
+): Promise<{ id: string; token: string }> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  const principal = await deps.store.principals.get(principalId);
+  if (principal === null) throw new DomainError('NOT_FOUND', 'No principal has this id.');
+  if (expiresAt !== null && expiresAt.getTime() <= deps.clock.now().getTime()) {
+    throw new DomainError('VALIDATION_FAILED', 'expiresAt is in the past.', { issues: [{ pointer: '/body/expiresAt', message: 'must be in the future' }] });
+  }
+  const token = deps.ids.token();
+  const id = deps.ids.uuid();
+  await deps.store.transaction(async (tx) => {
+    await tx.tokens.insert({ id, principalId, tokenHash: hashToken(token), expiresAt });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.issued', outcome: 'success', targetType: 'token', targetId: id, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId } });
+  });
+  return { id, token };
+}
+
+/**
+ * First start: makes sure an administrator principal exists and holds a usable token. The token comes from
+ * `WARDLINE_ADMIN_TOKEN`, or is generated once and returned so the caller can print it.
+ * @param deps - app dependencies
+ * @param configured - the configured admin token, if any
+ * @returns the generated token (null when none was generated)
+ */
+export async function bootstrapAdmin(deps: AppDeps, configured: string | null): Promise<{ generatedToken: string | null }> {
+  const adminId = '00000000-0000-4000-8000-000000000001' as PrincipalId;
+  return deps.store.transaction(async (tx) => {
+    const existing = await tx.principals.get(adminId);
+    if (existing === null) {
+      await tx.principals.insert({ id: adminId, kind: 'user', username: 'admin', displayName: 'Administrator', permissionSets: ['administrator'], wardIds: [], disabledAt: null, createdBy: null, passwordHash: null });
+      await tx.audit.append({ actor: { type: 'system', id: 'wardline' }, action: 'principal.created', outcome: 'success', targetType: 'principal', targetId: adminId, patientId: null, reason: 'bootstrap', requestId: null });
+    }
+    if (configured !== null) {
+      if (!(await tx.tokens.exists(hashToken(configured)))) {
+        await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(configured), expiresAt: null });
+      }
+      return { generatedToken: null };
+    }
+    if (existing !== null) return { generatedToken: null };
+    const token = deps.ids.token();
+    await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(token), expiresAt: null });
+    return { generatedToken: token };
+  });
+}

@@ -1,0 +1,65 @@
+import { auditActorOf, canAccessPatient, hasPermission } from '../core/access/actor.ts';
+import { viewPermission } from '../core/access/permissions.ts';
+import { DomainError } from '../core/errors.ts';
+import type { MessageId, PatientId } from '../core/ids.ts';
+import { CATEGORIES } from '../core/messaging/channel.ts';
+import type { Phi } from '../core/phi/phi.ts';
+import { visibleWards } from './access.ts';
+import type { AppDeps, RequestContext } from './context.ts';
+import type { MessageRecord, StatusEventRecord } from './ports.ts';
+
+/**
+ * One message with its body and status timeline; viewing content is audited (HIPAA §164.312(b)).
+ * Another ward's message, or a category the caller may not view, answers 404 like an unknown id.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `message.view.<category>` and access to the patient's ward
+ * @param id - the message
+ */
+export async function getMessage(
+  deps: AppDeps,
+  ctx: RequestContext,
+  id: MessageId,
+): Promise<{ message: MessageRecord; body: Phi<string>; timeline: StatusEventRecord[] }> {
+  const message = await deps.store.messages.get(id);
+  const visible =
+    message !== null &&
+    hasPermission(ctx.actor, viewPermission(message.category)) &&
+    canAccessPatient(ctx.actor, { wardId: message.wardId });
+  if (message === null || !visible) {
+    if (message !== null) {
+      await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
+    }
+    throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
+  }
+  const [body, timeline] = await Promise.all([deps.store.messages.body(id), deps.store.messages.timeline(id)]);
+  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId });
+  if (body === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
+  return { message, body, timeline };
+}
+
+/**
+ * The regulator's query: messages of a patient (or all visible) in a period, filtered by the caller's
+ * categories and wards — never just the detail page.
+ * @param deps - app dependencies
+ * @param ctx - the caller
+ * @param q - filters and page size
+ */
+export async function listMessages(
+  deps: AppDeps,
+  ctx: RequestContext,
+  q: { patientId?: PatientId | undefined; from?: Date | undefined; to?: Date | undefined; limit: number; before?: { createdAt: Date; id: MessageId } | undefined },
+): Promise<MessageRecord[]> {
+  const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
+  if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Listing messages needs a message.view permission.');
+  const rows = await deps.store.messages.list({
+    wardIds: visibleWards(ctx.actor),
+    categories,
+    limit: q.limit,
+    ...(q.patientId === undefined ? {} : { patientId: q.patientId }),
+    ...(q.from === undefined ? {} : { from: q.from }),
+    ...(q.to === undefined ? {} : { to: q.to }),
+    ...(q.before === undefined ? {} : { before: q.before }),
+  });
+  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.listed', outcome: 'success', targetType: 'patient', targetId: q.patientId ?? null, patientId: q.patientId ?? null, reason: null, requestId: ctx.requestId, details: { count: rows.length } });
+  return rows;
+}

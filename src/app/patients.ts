@@ -1,0 +1,118 @@
+import { auditActorOf, canAccessPatient } from '../core/access/actor.ts';
+import { DomainError, type FieldIssue } from '../core/errors.ts';
+import type { E164, PatientId, WardId } from '../core/ids.ts';
+import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
+import { phi, reveal, type Phi } from '../core/phi/phi.ts';
+import { loadAccessiblePatient, requirePermission } from './access.ts';
+import type { AppDeps, RequestContext } from './context.ts';
+import type { PatientRecord } from './ports.ts';
+
+export interface CreatePatientCommand {
+  readonly givenName: Phi<string>;
+  readonly familyName: Phi<string>;
+  readonly birthDate: Phi<string>;
+  readonly phone: Phi<string>;
+  readonly whatsapp?: Phi<string> | undefined;
+  readonly language?: string | undefined;
+  readonly timezone?: string | undefined;
+  readonly wardId?: string | undefined;
+  readonly externalIds?: Phi<Record<string, string>> | undefined;
+}
+
+/**
+ * Parses the phone numbers of a new patient into E.164; collects every problem with its JSON pointer.
+ * @param deps - for the default region
+ * @param cmd - the patient as submitted
+ * @param pointerPrefix - where the fields sit in the request (e.g. '/body')
+ */
+export function parseContactPoints(
+  deps: Pick<AppDeps, 'settings'>,
+  cmd: Pick<CreatePatientCommand, 'phone' | 'whatsapp'>,
+  pointerPrefix: string,
+): { phone: Phi<E164>; whatsapp: Phi<E164> | null } {
+  const issues: FieldIssue[] = [];
+  const parseOne = (value: Phi<string>, field: string): Phi<E164> | null => {
+    const result = parsePhone(reveal(value), deps.settings.defaultRegion);
+    if (result.ok) return phi(result.e164);
+    issues.push({ pointer: `${pointerPrefix}/${field}`, message: `${field} ${PHONE_PROBLEM_TEXT[result.problem]}` });
+    return null;
+  };
+  const phone = parseOne(cmd.phone, 'phone');
+  const whatsapp = cmd.whatsapp === undefined ? null : parseOne(cmd.whatsapp, 'whatsapp');
+  if (phone === null || issues.length > 0) {
+    throw new DomainError('INVALID_PHONE_NUMBER', issues.map((i) => i.message).join('; '), { issues });
+  }
+  return { phone, whatsapp };
+}
+
+/**
+ * Registers a patient (PHI encrypted at rest by the store) and audits it.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `patient.manage`
+ * @param cmd - the patient
+ */
+export async function createPatient(
+  deps: AppDeps,
+  ctx: RequestContext,
+  cmd: CreatePatientCommand,
+): Promise<{ id: PatientId }> {
+  await requirePermission(deps.store, ctx, 'patient.manage');
+  const { phone, whatsapp } = parseContactPoints(deps, cmd, '/body');
+  const wardId = (cmd.wardId ?? null) as WardId | null;
+  if (wardId !== null && !(await deps.store.wards.exists(wardId))) {
+    throw new DomainError('VALIDATION_FAILED', 'wardId names no ward.', {
+      issues: [{ pointer: '/body/wardId', message: 'wardId names no ward' }],
+    });
+  }
+  if (!canAccessPatient(ctx.actor, { wardId })) {
+    throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
+  }
+  const id = deps.ids.uuid() as PatientId;
+  await deps.store.transaction(async (tx) => {
+    await tx.patients.insert({
+      id,
+      wardId,
+      givenName: cmd.givenName,
+      familyName: cmd.familyName,
+      birthDate: cmd.birthDate,
+      phone,
+      whatsapp,
+      externalIds: cmd.externalIds ?? null,
+      language: cmd.language ?? null,
+      timezone: cmd.timezone ?? null,
+      createdBy: ctx.actor.id,
+    });
+    await tx.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'patient.created',
+      outcome: 'success',
+      targetType: 'patient',
+      targetId: id,
+      patientId: id,
+      reason: null,
+      requestId: ctx.requestId,
+    });
+  });
+  return { id };
+}
+
+/**
+ * Reads one patient the caller may see; every read of PHI is audited.
+ * @param deps - app dependencies
+ * @param ctx - the caller
+ * @param patientId - the patient
+ */
+export async function getPatient(deps: AppDeps, ctx: RequestContext, patientId: PatientId): Promise<PatientRecord> {
+  const patient = await loadAccessiblePatient(deps.store, ctx, patientId);
+  await deps.store.audit.append({
+    actor: auditActorOf(ctx.actor),
+    action: 'patient.viewed',
+    outcome: 'success',
+    targetType: 'patient',
+    targetId: patientId,
+    patientId,
+    reason: null,
+    requestId: ctx.requestId,
+  });
+  return patient;
+}

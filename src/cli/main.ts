@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/* eslint-disable no-console -- the CLI talks to a person on the terminal */
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { bootstrapAdmin } from '../app/directory.ts';
+import { buildApp } from '../adapters/http/build-app.ts';
+import { migrate, openDatabase } from '../adapters/db/database.ts';
+import { createContainer } from '../container.ts';
+import { importPatientsCommand } from './import-patients.ts';
+
+function configOrExit(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void stop().then(() => process.exit(0));
+    });
+  }
+}
+
+async function start(): Promise<void> {
+  const config = configOrExit();
+  const container = await createContainer(config);
+  const { generatedToken } = await bootstrapAdmin(container.deps, config.adminToken?.expose() ?? null);
+  const app = await buildApp(container.deps, { simulator: container.simulator });
+  if (config.dispatcher === 'inline') container.worker.start();
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const base = config.http.publicUrl;
+  console.log(`\nWardline is running at ${base}`);
+  console.log(`  API docs:     ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
+  console.log(`  Database:     ${config.database.kind === 'pglite' ? `embedded PostgreSQL (PGlite) in ${config.dataDir ?? 'memory'}` : 'PostgreSQL (DATABASE_URL)'}`);
+  console.log(`  Carrier:      ${config.carrier.kind}${config.carrier.kind === 'simulator' ? ' (development only)' : ''}`);
+  if (generatedToken !== null) {
+    console.log(`\n  Admin token (shown once, store it now):\n    ${generatedToken}\n`);
+  } else {
+    console.log(`  Admin token:  ${config.adminToken ? 'from WARDLINE_ADMIN_TOKEN' : 'issued at first start (shown then)'}`);
+  }
+  onSignals(async () => {
+    await app.close();
+    await container.close();
+  });
+}
+
+async function worker(): Promise<void> {
+  const config = configOrExit();
+  const container = await createContainer(config);
+  container.worker.start();
+  container.deps.logger.info('worker started');
+  onSignals(() => container.close());
+}
+
+async function migrateOnly(): Promise<void> {
+  const config = configOrExit();
+  const handle = await openDatabase(
+    config.database.kind === 'pglite' ? { kind: 'pglite', dataDir: config.database.dataDir } : { kind: 'postgres', url: config.database.url.expose(), poolSize: 1 },
+  );
+  const applied = await migrate(handle);
+  console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
+  await handle.close();
+}
+
+const program = new Command('wardline').description('Patient messaging with HIPAA safeguards on every send');
+program.command('start').description('run the HTTP API with the in-process dispatcher').action(start);
+program.command('worker').description('run a dispatcher only (several may run against one PostgreSQL)').action(worker);
+program.command('migrate').description('apply database migrations and exit').action(migrateOnly);
+program.addCommand(importPatientsCommand(configOrExit));
+await program.parseAsync(process.argv);

@@ -1,0 +1,46 @@
+import type { AuditActor } from '../access/actor.ts';
+
+/**
+ * Audit actions, `noun.past-verb`, stable forever (STYLE.md §4). HIPAA 45 CFR §164.312(b) audit controls.
+ */
+export const AUDIT_ACTIONS = [
+  'patient.created',
+  'patient.viewed',
+  'consent.granted',
+  'consent.revoked',
+  'consent.viewed',
+  'consent.overridden',
+  'message.queued',
+  'message.blocked',
+  'message.status-changed',
+  'message.cancelled',
+  'message.viewed',
+  'message.listed',
+  'inbound.received',
+  'inbound.flagged',
+  'principal.created',
+  'token.issued',
+  'ward.created',
+  'access.denied',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+/**
+ * One audit event. It stores ids and codes, never copies of PHI (no bodies, numbers or names): the audit
+ * trail is read by more people than the records it describes (STYLE.md §7, medplum applyOptionalRedaction).
+ */
+export interface AuditEventInput {
+  readonly actor: AuditActor;
+  readonly action: AuditAction;
+  readonly outcome: AuditOutcome;
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system';
+  readonly targetId: string | null;
+  readonly patientId: string | null;
+  /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */
+  readonly reason: string | null;
+  readonly requestId: string | null;
+  /** Extra ids and codes; never PHI. */
+  readonly details?: Readonly<Record<string, string | number | boolean | null>>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The catalog of every error code Wardline returns. Codes are stable forever (STYLE.md §4): clients branch on them.
+ * `docs/errors.md` documents each one and `test/errors-catalog.test.ts` checks that catalog, HTTP mapper and docs agree.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INVALID_PHONE_NUMBER: { status: 400, title: 'A phone number is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  ACCESS_DENIED: { status: 403, title: 'Access denied' },
+  CONSENT_OVERRIDE_FORBIDDEN: { status: 403, title: 'Consent override not permitted' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONSENT_REQUIRED: { status: 409, title: 'Patient consent required' },
+  CONSENT_REVOKED: { status: 409, title: 'Patient has opted out' },
+  CONSENT_REGRANT_REQUIRES_PATIENT: { status: 409, title: 'Only the patient can undo an opt-out' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'Idempotency key already used for a different request' },
+  CONFLICT: { status: 409, title: 'Conflict with the current state' },
+  BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  NO_CONTACT_POINT: { status: 422, title: 'The patient has no contact point for this channel' },
+  TEMPLATE_NOT_FOUND: { status: 422, title: 'Unknown template' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+  PROVIDER_UNAVAILABLE: { status: 503, title: 'The carrier is unavailable' },
+  PROVIDER_REJECTED: { status: 502, title: 'The carrier rejected the message' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** A pointer to the offending part of a request, with a rule message; never the submitted value. */
+export interface FieldIssue {
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/**
+ * An expected failure with a stable code. `message` is the code itself so it can never carry PHI;
+ * `safeDetail` is reviewed, human-readable text without PHI; `cause` keeps the original error for logs.
+ */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  readonly code: ErrorCode;
+  readonly safeDetail: string | undefined;
+  readonly issues: readonly FieldIssue[];
+
+  constructor(code: ErrorCode, safeDetail?: string, options?: ErrorOptions & { issues?: readonly FieldIssue[] }) {
+    super(code, options);
+    this.code = code;
+    this.safeDetail = safeDetail;
+    this.issues = options?.issues ?? [];
+  }
+}
+
+/** @returns true when the value is a DomainError (across module copies too). */
+export function isDomainError(value: unknown): value is DomainError {
+  return value instanceof DomainError;
+}
