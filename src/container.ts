@@ -65,7 +65,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       return carrierRef.current;
     },
     settings: { defaultRegion: config.defaultRegion, organisation: config.organisation },
-    wakeDispatcher: () => worker?.wake(),
+    wakeDispatcher: () => {
+      worker?.wake();
+    },
   };
   const simulator = createSimulatorProvider({
     latencyMs: config.carrier.latencyMs,
@@ -73,7 +75,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     readReceipts: config.carrier.readReceipts,
     random: overrides.random ?? Math.random,
     onStatus: (event) => ingestStatus(deps, event),
-    onError: (error) => logger.error({ err: error }, 'simulator receipt failed'),
+    onError: (error) => { logger.error({ err: error }, 'simulator receipt failed'); },
   });
   carrierRef.current = simulator;
   worker = createOutboxWorker(deps, { batchSize: 64, pollMs: 250 });

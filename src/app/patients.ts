@@ -5,7 +5,7 @@ import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { loadAccessiblePatient, requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
-import type { PatientRecord } from './ports.ts';
+import type { NewPatient, PatientRecord, StoreSession } from './ports.ts';
 
 export interface CreatePatientCommand {
   readonly givenName: Phi<string>;
@@ -45,6 +45,36 @@ export function parseContactPoints(
   return { phone, whatsapp };
 }
 
+/** A patient whose fields are already checked: phones in E.164, the ward known to exist and visible to the caller. */
+export type ValidatedPatient = Omit<NewPatient, 'id' | 'createdBy'>;
+
+/**
+ * Inserts an already validated patient and audits `patient.created`, inside the caller's transaction.
+ * Checks nothing: callers (createPatient, the CSV import) validate and check permission first.
+ * @param tx - the transaction session to write in
+ * @param ctx - the caller, recorded as creator and audit actor
+ * @param id - the new patient's id
+ * @param patient - the validated patient
+ */
+export async function insertPatient(
+  tx: StoreSession,
+  ctx: RequestContext,
+  id: PatientId,
+  patient: ValidatedPatient,
+): Promise<void> {
+  await tx.patients.insert({ ...patient, id, createdBy: ctx.actor.id });
+  await tx.audit.append({
+    actor: auditActorOf(ctx.actor),
+    action: 'patient.created',
+    outcome: 'success',
+    targetType: 'patient',
+    targetId: id,
+    patientId: id,
+    reason: null,
+    requestId: ctx.requestId,
+  });
+}
+
 /**
  * Registers a patient (PHI encrypted at rest by the store) and audits it.
  * @param deps - app dependencies
@@ -68,31 +98,18 @@ export async function createPatient(
     throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
   }
   const id = deps.ids.uuid() as PatientId;
-  await deps.store.transaction(async (tx) => {
-    await tx.patients.insert({
-      id,
-      wardId,
-      givenName: cmd.givenName,
-      familyName: cmd.familyName,
-      birthDate: cmd.birthDate,
-      phone,
-      whatsapp,
-      externalIds: cmd.externalIds ?? null,
-      language: cmd.language ?? null,
-      timezone: cmd.timezone ?? null,
-      createdBy: ctx.actor.id,
-    });
-    await tx.audit.append({
-      actor: auditActorOf(ctx.actor),
-      action: 'patient.created',
-      outcome: 'success',
-      targetType: 'patient',
-      targetId: id,
-      patientId: id,
-      reason: null,
-      requestId: ctx.requestId,
-    });
-  });
+  const patient: ValidatedPatient = {
+    wardId,
+    givenName: cmd.givenName,
+    familyName: cmd.familyName,
+    birthDate: cmd.birthDate,
+    phone,
+    whatsapp,
+    externalIds: cmd.externalIds ?? null,
+    language: cmd.language ?? null,
+    timezone: cmd.timezone ?? null,
+  };
+  await deps.store.transaction((tx) => insertPatient(tx, ctx, id, patient));
   return { id };
 }
 

@@ -26,9 +26,9 @@ export interface Clock {
 
 /** Fresh identifiers and secrets, injected so tests can make them predictable. */
 export interface IdSource {
-  uuid(): string;
+  readonly uuid: () => string;
   /** A new bearer token: high-entropy, URL-safe. */
-  token(): string;
+  readonly token: () => string;
 }
 
 export interface PatientRecord {

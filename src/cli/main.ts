@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* eslint-disable no-console -- the CLI talks to a person on the terminal */
+ 
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { bootstrapAdmin } from '../app/directory.ts';

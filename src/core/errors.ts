@@ -19,7 +19,6 @@ export const ERROR_CATALOG = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   NO_CONTACT_POINT: { status: 422, title: 'The patient has no contact point for this channel' },
   TEMPLATE_NOT_FOUND: { status: 422, title: 'Unknown template' },
-  RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
   PROVIDER_UNAVAILABLE: { status: 503, title: 'The carrier is unavailable' },
   PROVIDER_REJECTED: { status: 502, title: 'The carrier rejected the message' },

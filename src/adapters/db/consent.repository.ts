@@ -35,7 +35,7 @@ export function createConsentRepository(db: Kysely<Database>): StoreSession['con
         .execute();
       return rows.map((r) => ({
         id: r.id,
-        sequence: Number(r.seq),
+        sequence: r.seq,
         channel: r.channel as Channel,
         purpose: r.purpose as Purpose,
         status: r.status as ConsentStatus,

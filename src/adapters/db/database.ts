@@ -24,7 +24,7 @@ export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize: number; schema?: string };
 
 // int8 (bigserial) as a JS number; ids below 2^53 are safe for our ledgers.
-pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 /** @param options - which database to open */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
@@ -37,7 +37,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       withSession: (fn) =>
         fn(async (script) => {
           const results = await pglite.exec(script);
-          return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+          return (results.at(-1)?.rows ?? []);
         }),
       close: async () => {
         await pglite.close();
@@ -58,7 +58,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       const client = await pool.connect();
       try {
         return await fn(async (script) => {
-          const result: pg.QueryResult | pg.QueryResult[] = await client.query(script);
+          const result = (await client.query(script)) as unknown as pg.QueryResult | pg.QueryResult[];
           const last = Array.isArray(result) ? result.at(-1) : result;
           return (last?.rows ?? []) as Record<string, unknown>[];
         });

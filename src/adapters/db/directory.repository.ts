@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Actor, PrincipalKind } from '../../core/access/actor.ts';
+import type { Actor } from '../../core/access/actor.ts';
 import type { PermissionSetName } from '../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../core/ids.ts';
 import type { StoreSession } from '../../app/ports.ts';
@@ -64,7 +64,7 @@ export function createDirectoryRepositories(
         if (r === undefined) return null;
         const actor: Actor = {
           id: r.id as PrincipalId,
-          kind: r.kind as PrincipalKind,
+          kind: r.kind,
           permissionSets: r.permission_sets as PermissionSetName[],
           wardIds: r.ward_ids as WardId[],
         };

@@ -32,7 +32,7 @@ export function createOutboxRepository(db: Kysely<Database>): StoreSession['outb
         )
         .returning(['id', 'message_id', 'attempts'])
         .execute();
-      return rows.map((r) => ({ outboxId: Number(r.id), messageId: r.message_id as MessageId, attempts: r.attempts }));
+      return rows.map((r) => ({ outboxId: r.id, messageId: r.message_id as MessageId, attempts: r.attempts }));
     },
     async complete(outboxId) {
       await db.deleteFrom('outbox').where('id', '=', outboxId).execute();

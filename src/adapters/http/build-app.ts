@@ -28,7 +28,10 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * @param options - the simulator, when it carries messages
  */
 export async function buildApp(deps: AppDeps, options: { simulator: SimulatorProvider | null }): Promise<FastifyInstance> {
-  const base = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES });
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const base = Fastify({ loggerInstance, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES });
+  // The API speaks JSON only: without this, Fastify's built-in text/plain parser hands a string to validation (400).
+  base.removeContentTypeParser('text/plain');
   base.setValidatorCompiler(validatorCompiler);
   base.setSerializerCompiler(serializerCompiler);
   registerProblemHandler(base);

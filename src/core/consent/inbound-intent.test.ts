@@ -23,7 +23,9 @@ function titleCase(s: string): string {
 
 /** ASCII letters and spaces as their full-width forms (NFKC maps them back). */
 function fullWidth(s: string): string {
-  return Array.from(s, (c) => (c === ' ' ? '\u3000' : String.fromCharCode(c.charCodeAt(0) + 0xfee0))).join('');
+  return Array.from(s, (c) => (c === ' ' ? '\u3000' : String.fromCharCode(c.charCodeAt(0) + 0xfee0))).join(
+    '',
+  );
 }
 
 function variants(k: string): string[] {
@@ -79,17 +81,25 @@ describe('classifyInboundReply — keywords', () => {
     expect(classifyInboundReply(text)).toEqual(expectedForKeyword(k));
   });
 
-  it.each(['opt-out', 'opt out', 'Opt Out', 'OPT-OUT', 'opt  out', 'opt_out', 'opt–out', 'Opt-Out!', 'optout', 'ＯＰＴ－ＯＵＴ'])(
-    '%j is OPTOUT',
-    (text) => {
-      expect(classifyInboundReply(text)).toEqual({
-        kind: 'opt-out',
-        via: 'keyword',
-        keyword: 'OPTOUT',
-        allChannels: false,
-      });
-    },
-  );
+  it.each([
+    'opt-out',
+    'opt out',
+    'Opt Out',
+    'OPT-OUT',
+    'opt  out',
+    'opt_out',
+    'opt–out',
+    'Opt-Out!',
+    'optout',
+    'ＯＰＴ－ＯＵＴ',
+  ])('%j is OPTOUT', (text) => {
+    expect(classifyInboundReply(text)).toEqual({
+      kind: 'opt-out',
+      via: 'keyword',
+      keyword: 'OPTOUT',
+      allChannels: false,
+    });
+  });
 
   it('only STOPALL applies to all channels', () => {
     expect(classifyInboundReply('stopall')).toEqual({
@@ -242,7 +252,12 @@ const PHRASE_IDS = [
 
 describe('classifyInboundReply — revocation phrases (FCC 24-24 reasonable person)', () => {
   it.each(PHRASE_EXAMPLES)('%j → phrase %s', (text, id) => {
-    expect(classifyInboundReply(text)).toEqual({ kind: 'opt-out', via: 'phrase', phrase: id, allChannels: false });
+    expect(classifyInboundReply(text)).toEqual({
+      kind: 'opt-out',
+      via: 'phrase',
+      phrase: id,
+      allChannels: false,
+    });
   });
 
   it('every pattern id has examples', () => {
@@ -253,7 +268,9 @@ describe('classifyInboundReply — revocation phrases (FCC 24-24 reasonable pers
     for (const [text] of PHRASE_EXAMPLES) {
       const r = classifyInboundReply(text);
       expect(Object.keys(r).sort()).toEqual(['allChannels', 'kind', 'phrase', 'via']);
-      expect(r.kind === 'opt-out' && r.via === 'phrase' && PHRASE_IDS.some((id) => id === r.phrase)).toBe(true);
+      expect(r.kind === 'opt-out' && r.via === 'phrase' && PHRASE_IDS.some((id) => id === r.phrase)).toBe(
+        true,
+      );
     }
   });
 });

@@ -4,7 +4,7 @@
  * Pure domain logic: no I/O, no clock, no randomness. The caller records the reply, applies the intent
  * (revoke / re-grant consent, send the HELP reply) and puts every `review` result in front of staff.
  *
- * Sources (docs/reference compliance digest §2.2, §2.4, §2.5, §3.1):
+ * Sources (compliance-and-protocols digest §2.2, §2.4, §2.5, §3.1):
  * - FCC 24-24 (Revocation-of-Consent Order), 47 CFR 64.1200(a)(10): replying "stop", "quit", "end", "revoke",
  *   "opt out", "cancel" or "unsubscribe" is a reasonable revocation per se, and any other wording that
  *   "a reasonable person would understand ... to convey a request to revoke consent" must be honoured too
@@ -61,11 +61,20 @@ export type InboundIntent =
 
 type KeywordClass = 'opt-out' | 'opt-in' | 'help';
 
-/** Keyword as typed (internal separators collapsed to one space) → class and canonical keyword. */
-const KEYWORDS: ReadonlyMap<string, { readonly kind: KeywordClass; readonly canonical: string }> = new Map([
-  ...OPT_OUT_KEYWORDS.map((k) => [k, { kind: 'opt-out' as const, canonical: k.replaceAll(' ', '') }] as const),
-  ...OPT_IN_KEYWORDS.map((k) => [k, { kind: 'opt-in' as const, canonical: k }] as const),
-  ...HELP_KEYWORDS.map((k) => [k, { kind: 'help' as const, canonical: k }] as const),
+interface KeywordEntry {
+  readonly kind: KeywordClass;
+  readonly canonical: string;
+}
+
+function entries(keywords: readonly string[], kind: KeywordClass): Array<[string, KeywordEntry]> {
+  return keywords.map((k) => [k, { kind, canonical: k.replaceAll(' ', '') }]);
+}
+
+/** Keyword as typed (internal separators collapsed to one space) → class and canonical keyword ("OPT OUT" → OPTOUT). */
+const KEYWORDS: ReadonlyMap<string, KeywordEntry> = new Map([
+  ...entries(OPT_OUT_KEYWORDS, 'opt-out'),
+  ...entries(OPT_IN_KEYWORDS, 'opt-in'),
+  ...entries(HELP_KEYWORDS, 'help'),
 ]);
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
@@ -139,7 +148,11 @@ const PHRASE_PATTERNS: readonly PhrasePattern[] = [
   // "stop please", "please stop", "stop it", "stop now", "stop stop", "stop all" (bare "stop" is the rule above)
   phrase('stop-please', 'clause', `(?!stop$)${LEAD}stop(?: (?:it|this|that|all|stop|${TAIL_WORD}))*`),
   // "stop texting me", "please stop texting my number"
-  phrase('stop-texting', 'clause', `${LEAD}(?:stop|quit|cease) (?:texting|txting|texing)(?: ${ME})?${FROM_YOU}${TAIL}`),
+  phrase(
+    'stop-texting',
+    'clause',
+    `${LEAD}(?:stop|quit|cease) (?:texting|txting|texing)(?: ${ME})?${FROM_YOU}${TAIL}`,
+  ),
   // "stop messaging me", "stop contacting me", "stop bothering me"
   phrase(
     'stop-messaging',
@@ -212,7 +225,11 @@ const PHRASE_PATTERNS: readonly PhrasePattern[] = [
     'message',
     `(?:por favor )?cancelar(?: (?:los |mis |la |mi )?(?:mensajes|textos|suscripcion|recordatorios))?${ES_TAIL}`,
   ),
-  phrase('es-baja', 'statement', `(?:por favor )?(?:(?:quiero|queremos) )?(?:(?:dar|darme|denme|deme|dame|darnos) de )?baja${ES_TAIL}`),
+  phrase(
+    'es-baja',
+    'statement',
+    `(?:por favor )?(?:(?:quiero|queremos) )?(?:(?:dar|darme|denme|deme|dame|darnos) de )?baja${ES_TAIL}`,
+  ),
   phrase(
     'es-no-enviar',
     'clause',
@@ -267,7 +284,8 @@ const WRONG_NUMBER = [
 const WRONG_NUMBER_SYMBOL = /\bwrong ?#/u;
 
 /** "I'm not Maria" as a whole clause; the first word must not be one of these ordinary continuations. */
-const IM_NOT_NAME = /^(?:sorry |no |nope )?(?:i'm|im|i am) not (\p{L}+)(?: \p{L}+)?$|^no soy (\p{L}+)(?: \p{L}+)?$/u;
+const IM_NOT_NAME =
+  /^(?:sorry |no |nope )?(?:i'm|im|i am) not (\p{L}+)(?: \p{L}+)?$|^no soy (\p{L}+)(?: \p{L}+)?$/u;
 const NOT_A_NAME: ReadonlySet<string> = new Set(
   (
     'a an the in at on into from for to that this so very too really quite even always never just still yet either ' +
@@ -380,7 +398,12 @@ export function classifyInboundReply(text: string): InboundIntent {
   if (keyword !== undefined) {
     switch (keyword.kind) {
       case 'opt-out':
-        return { kind: 'opt-out', via: 'keyword', keyword: keyword.canonical, allChannels: keyword.canonical === 'STOPALL' };
+        return {
+          kind: 'opt-out',
+          via: 'keyword',
+          keyword: keyword.canonical,
+          allChannels: keyword.canonical === 'STOPALL',
+        };
       case 'opt-in':
         return { kind: 'opt-in', keyword: keyword.canonical };
       case 'help':
@@ -398,9 +421,12 @@ export function classifyInboundReply(text: string): InboundIntent {
   const matched =
     matchPhrase({ text: message, question: isQuestion(folded) }, true) ??
     (units.length > 1 ? units.map((u) => matchPhrase(u, false)).find((p) => p !== undefined) : undefined);
-  if (matched !== undefined) return { kind: 'opt-out', via: 'phrase', phrase: matched.id, allChannels: false };
-
-  if (looksLikeWrongNumber(folded, message, units)) return { kind: 'review', reason: 'possible-wrong-number' };
+  if (matched !== undefined) {
+    return { kind: 'opt-out', via: 'phrase', phrase: matched.id, allChannels: false };
+  }
+  if (looksLikeWrongNumber(folded, message, units)) {
+    return { kind: 'review', reason: 'possible-wrong-number' };
+  }
   if (OPT_OUT_MENTION.test(message)) return { kind: 'review', reason: 'possible-opt-out' };
   return { kind: 'review', reason: 'free-text' };
 }

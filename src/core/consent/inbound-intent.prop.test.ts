@@ -1,0 +1,339 @@
+import { describe, expect } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import {
+  HELP_KEYWORDS,
+  OPT_IN_KEYWORDS,
+  OPT_OUT_KEYWORDS,
+  classifyInboundReply,
+  type InboundIntent,
+} from './inbound-intent.ts';
+
+const ALL_KEYWORDS = [...OPT_OUT_KEYWORDS, ...OPT_IN_KEYWORDS, ...HELP_KEYWORDS];
+const CANONICAL_KEYWORDS = new Set(ALL_KEYWORDS.map((k) => k.replaceAll(' ', '')));
+
+/** The contract for `phrase`: the pattern ids, never patient text. */
+const PHRASE_IDS: ReadonlySet<string> = new Set([
+  'standalone-keyword',
+  'stop-please',
+  'stop-texting',
+  'stop-messaging',
+  'stop-sending',
+  'stop-messages',
+  'no-more-messages',
+  'no-more',
+  'unsubscribe-me',
+  'opt-me-out',
+  'remove-me',
+  'take-me-off',
+  'do-not-text',
+  'dont-want-messages',
+  'cancel-messages',
+  'leave-me-alone',
+  'es-no-mas',
+  'es-no-mas-mensajes',
+  'es-alto',
+  'es-cancelar',
+  'es-baja',
+  'es-no-enviar',
+  'es-no-quiero-mensajes',
+  'es-dejen-de',
+]);
+
+/** One clear example per phrase id. */
+const PHRASE_EXAMPLES: ReadonlyArray<readonly [string, string]> = [
+  ['stop. wrong number', 'standalone-keyword'],
+  ['stop please', 'stop-please'],
+  ['please stop texting me', 'stop-texting'],
+  ['stop messaging me', 'stop-messaging'],
+  ['stop sending me messages', 'stop-sending'],
+  ['stop the reminders', 'stop-messages'],
+  ['no more texts please', 'no-more-messages'],
+  ['no more', 'no-more'],
+  ['unsubscribe me', 'unsubscribe-me'],
+  ['opt me out', 'opt-me-out'],
+  ['remove me from this list', 'remove-me'],
+  ['take me off your list', 'take-me-off'],
+  ["don't text me anymore", 'do-not-text'],
+  ["i don't want these messages", 'dont-want-messages'],
+  ['cancel my messages', 'cancel-messages'],
+  ['leave me alone', 'leave-me-alone'],
+  ['no más', 'es-no-mas'],
+  ['no mas mensajes', 'es-no-mas-mensajes'],
+  ['alto', 'es-alto'],
+  ['cancelar', 'es-cancelar'],
+  ['darme de baja', 'es-baja'],
+  ['no me envíen más mensajes', 'es-no-enviar'],
+  ['no quiero recibir mensajes', 'es-no-quiero-mensajes'],
+  ['dejen de enviarme mensajes', 'es-dejen-de'],
+];
+
+function expectedForKeyword(keyword: string): InboundIntent {
+  const canonical = keyword.replaceAll(' ', '');
+  if (OPT_OUT_KEYWORDS.includes(keyword)) {
+    return { kind: 'opt-out', via: 'keyword', keyword: canonical, allChannels: canonical === 'STOPALL' };
+  }
+  if (OPT_IN_KEYWORDS.includes(keyword)) return { kind: 'opt-in', keyword: canonical };
+  return { kind: 'help', keyword: canonical };
+}
+
+/** Structural check of every variant of the union, including exact key sets. */
+function isWellFormed(r: InboundIntent): boolean {
+  const keys = Object.keys(r).sort().join(',');
+  switch (r.kind) {
+    case 'opt-out':
+      return r.via === 'keyword'
+        ? keys === 'allChannels,keyword,kind,via' &&
+            CANONICAL_KEYWORDS.has(r.keyword) &&
+            OPT_OUT_KEYWORDS.some((k) => k.replaceAll(' ', '') === r.keyword) &&
+            r.allChannels === (r.keyword === 'STOPALL')
+        : keys === 'allChannels,kind,phrase,via' && PHRASE_IDS.has(r.phrase) && !r.allChannels;
+    case 'opt-in':
+      return keys === 'keyword,kind' && OPT_IN_KEYWORDS.includes(r.keyword);
+    case 'help':
+      return keys === 'keyword,kind' && HELP_KEYWORDS.includes(r.keyword);
+    case 'review':
+      return (
+        keys === 'kind,reason' &&
+        ['possible-opt-out', 'possible-wrong-number', 'free-text'].includes(r.reason)
+      );
+  }
+}
+
+/** Whitespace, punctuation and emoji that may surround a keyword. */
+const NOISE_CHARS = [
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u00A0',
+  '\u3000',
+  '\u200B',
+  '!',
+  '.',
+  ',',
+  ';',
+  ':',
+  '?',
+  '¿',
+  '¡',
+  '"',
+  "'",
+  '“',
+  '”',
+  '‘',
+  '’',
+  '«',
+  '»',
+  '(',
+  ')',
+  '[',
+  ']',
+  '*',
+  '~',
+  '-',
+  '_',
+  '#',
+  '…',
+  '！',
+  '。',
+  '🙏',
+  '🛑',
+  '👍🏽',
+  '❤️',
+  '😡',
+  '✋',
+];
+/** The same without question marks: a question is deliberately not a bare-word revocation ("Stop? what?"). */
+const STATEMENT_NOISE_CHARS = NOISE_CHARS.filter((c) => c !== '?' && c !== '¿');
+
+const noise = fc.string({ unit: fc.constantFrom(...NOISE_CHARS), maxLength: 6 });
+const statementNoise = fc.string({ unit: fc.constantFrom(...STATEMENT_NOISE_CHARS), maxLength: 6 });
+
+/** Words and punctuation that drive every branch of the classifier. */
+const VOCAB = [
+  'stop',
+  'STOP',
+  'Stop',
+  'stopall',
+  'texting',
+  'sending',
+  'me',
+  'please',
+  "don't",
+  'don’t',
+  'do',
+  'not',
+  'no',
+  'more',
+  'messages',
+  'texts',
+  'wrong',
+  'number',
+  'cancel',
+  'my',
+  'appointment',
+  'unsubscribe',
+  'opt',
+  'out',
+  'take',
+  'off',
+  'your',
+  'list',
+  'remove',
+  'from',
+  'this',
+  'alto',
+  'baja',
+  'más',
+  'mensajes',
+  'who',
+  'is',
+  "I'm",
+  'Maria',
+  'yes',
+  'start',
+  'help',
+  'info',
+  'by',
+  'tomorrow',
+  'never',
+  'again',
+  'leave',
+  'alone',
+  'end',
+  'quit',
+  'revoke',
+  'cancelar',
+  ',',
+  '.',
+  '?',
+  '!',
+  '¿',
+  '¡',
+  '😡',
+  '\n',
+  '  ',
+  '-',
+  "'",
+];
+const vocabText = fc.array(fc.constantFrom(...VOCAB), { maxLength: 12 }).map((ws) => ws.join(' '));
+const loneSurrogates = fc.string({
+  unit: fc.oneof(
+    fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom(...VOCAB),
+  ),
+});
+
+const anyText = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'grapheme-composite' }),
+  vocabText,
+  loneSurrogates,
+);
+
+/** A separator that may stand between the two words of "OPT OUT". */
+const innerSeparator = fc.constantFrom(' ', '  ', '-', '_', '–', '\t');
+
+describe('classifyInboundReply properties', () => {
+  // (1) keywords survive any surrounding whitespace/punctuation/emoji and any casing
+  const casedKeyword = fc
+    .tuple(fc.constantFrom(...ALL_KEYWORDS), innerSeparator)
+    .chain(([keyword, sep]) =>
+      fc.tuple(fc.constant(keyword), fc.mixedCase(fc.constant(keyword.replaceAll(' ', sep)))),
+    );
+
+  test.prop([casedKeyword, noise, noise], { numRuns: 1000 })(
+    'a keyword with surrounding noise and random casing keeps its class',
+    ([keyword, cased], before, after) => {
+      expect(classifyInboundReply(`${before}${cased}${after}`)).toEqual(expectedForKeyword(keyword));
+    },
+  );
+
+  // (2) the classifier is total
+  test.prop([anyText], { numRuns: 1000 })(
+    'is total: any string gives a well-formed intent, never throws',
+    (text) => {
+      const r = classifyInboundReply(text);
+      expect(isWellFormed(r)).toBe(true);
+    },
+  );
+
+  // (3) phrase results carry a pattern id only
+  test.prop([anyText], { numRuns: 1000 })('an opt-out via phrase always names a pattern id', (text) => {
+    const r = classifyInboundReply(text);
+    if (r.kind === 'opt-out' && r.via === 'phrase') {
+      expect(PHRASE_IDS.has(r.phrase)).toBe(true);
+      expect(r.allChannels).toBe(false);
+    }
+  });
+
+  test.prop(
+    [
+      fc
+        .constantFrom(...PHRASE_EXAMPLES)
+        .chain(([t, id]) => fc.tuple(fc.mixedCase(fc.constant(t)), fc.constant(id))),
+      statementNoise,
+      statementNoise,
+    ],
+    { numRuns: 500 },
+  )('a revocation phrase with noise and random casing yields its pattern id', ([text, id], before, after) => {
+    expect(classifyInboundReply(`${before}${text}${after}`)).toEqual({
+      kind: 'opt-out',
+      via: 'phrase',
+      phrase: id,
+      allChannels: false,
+    });
+  });
+
+  test('every phrase id has an example', () => {
+    expect(new Set(PHRASE_EXAMPLES.map(([, id]) => id))).toEqual(PHRASE_IDS);
+  });
+
+  // (4) only a message that IS the keyword is a keyword
+  const nonKeywordWord = fc
+    .stringMatching(/^[A-Za-zÀ-ÖØ-öø-ÿ]{1,12}$/)
+    .filter((w) => !CANONICAL_KEYWORDS.has(w.normalize('NFKC').toUpperCase()));
+  const wordSeparator = fc.constantFrom(' ', '  ', ', ', '\n', ' - ', '-', '.', '! ');
+
+  test.prop([nonKeywordWord, wordSeparator, fc.constantFrom(...ALL_KEYWORDS), noise, noise], {
+    numRuns: 1000,
+  })('a leading non-keyword word never yields a keyword match', (word, sep, keyword, before, after) => {
+    const r = classifyInboundReply(`${before}${word}${sep}${keyword}${after}`);
+    expect(r.kind === 'opt-out' && r.via === 'keyword').toBe(false);
+    expect(r.kind === 'opt-in' || r.kind === 'help').toBe(false);
+  });
+
+  test.prop([nonKeywordWord, wordSeparator, fc.constantFrom(...ALL_KEYWORDS)], { numRuns: 500 })(
+    'a trailing non-keyword word never yields a keyword match',
+    (word, sep, keyword) => {
+      const r = classifyInboundReply(`${keyword}${sep}${word}`);
+      expect(r.kind === 'opt-out' && r.via === 'keyword').toBe(false);
+      expect(r.kind === 'opt-in' || r.kind === 'help').toBe(false);
+    },
+  );
+
+  // Negation: "don't" before any revocation phrase is never an opt-out
+  test.prop([
+    fc.constantFrom("don't", 'do not', 'please don’t', 'never'),
+    fc.constantFrom(
+      'stop',
+      'stop texting me',
+      'unsubscribe me',
+      'cancel my messages',
+      'opt me out',
+      'remove me from this list',
+    ),
+  ])('a negated revocation is sent to review, not applied', (negation, phrase) => {
+    expect(classifyInboundReply(`${negation} ${phrase}`)).toEqual({
+      kind: 'review',
+      reason: 'possible-opt-out',
+    });
+  });
+
+  // Pure: same input, same output
+  test.prop([anyText])('is deterministic', (text) => {
+    expect(classifyInboundReply(text)).toEqual(classifyInboundReply(text));
+  });
+});

@@ -1,0 +1,46 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('starts with zero configuration on PGlite in ./data with the simulator', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: './data' });
+    expect(config.carrier.kind).toBe('simulator');
+    expect(config.http.port).toBe(3000);
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it('refuses production with the simulator or without keys, naming every key at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ WARDLINE_ENV: 'production' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('TWILIO_ACCOUNT_SID');
+    expect(problems).toContain('WARDLINE_ENCRYPTION_KEY');
+    expect(problems).toContain('WARDLINE_LOOKUP_KEY');
+  });
+
+  it('reports invalid values by key, never echoing the value', () => {
+    try {
+      loadConfig({ PORT: 'CANARY_SECRET_PORT', DATABASE_URL: 'mysql://CANARY_SECRET' });
+      expect.unreachable();
+    } catch (e) {
+      const text = (e as ConfigError).message;
+      expect(text).toContain('PORT');
+      expect(text).toContain('DATABASE_URL');
+      expect(text).not.toContain('CANARY_SECRET');
+    }
+  });
+
+  it('never prints secrets', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:CANARY_PASSWORD@h/db', WARDLINE_ADMIN_TOKEN: 'CANARY_TOKEN_0123456789abcdefgh' });
+    expect(JSON.stringify(config)).not.toContain('CANARY');
+    expect(inspect(config, { depth: 10 })).not.toContain('CANARY');
+  });
+});
