@@ -38,7 +38,8 @@ const POOL_SIZE = int('WARDLINE_DB_POOL_SIZE', 10);
 const TIMEOUT_MS = int('BENCH_TIMEOUT_MS', 120_000);
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_TOKEN = `wl_bench_admin_${randomBytes(16).toString('hex')}`;
-const BODY = 'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
+const BODY =
+  'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
 
 // ---------------------------------------------------------------------------------------------------------
 // Query accounting: wraps every Kysely connection of both dialects (before any database is opened) so each
@@ -75,7 +76,10 @@ function record(key: string, ms: number): void {
   queryStats.set(key, stat);
 }
 
-function instrument(driverProto: { acquireConnection: (...a: never[]) => Promise<DatabaseConnection>; beginTransaction: (...a: never[]) => Promise<void> }): void {
+function instrument(driverProto: {
+  acquireConnection: (...a: never[]) => Promise<DatabaseConnection>;
+  beginTransaction: (...a: never[]) => Promise<void>;
+}): void {
   const acquire = driverProto.acquireConnection;
   driverProto.acquireConnection = async function (this: unknown, ...args: never[]) {
     const waitStarted = performance.now();
@@ -101,13 +105,16 @@ function instrument(driverProto: { acquireConnection: (...a: never[]) => Promise
     return begin.apply(this, args);
   };
 }
-instrument(PGliteDriver.prototype as never);
-instrument(PostgresDriver.prototype as never);
+instrument(PGliteDriver.prototype);
+instrument(PostgresDriver.prototype);
 
 function snapshotQueries(): { stats: Map<string, QueryStat>; transactions: number } {
   return { stats: new Map([...queryStats].map(([k, v]) => [k, { ...v }])), transactions };
 }
-function diffQueries(before: ReturnType<typeof snapshotQueries>): { stats: Map<string, QueryStat>; transactions: number } {
+function diffQueries(before: ReturnType<typeof snapshotQueries>): {
+  stats: Map<string, QueryStat>;
+  transactions: number;
+} {
   const stats = new Map<string, QueryStat>();
   for (const [k, v] of queryStats) {
     const b = before.stats.get(k) ?? { count: 0, ms: 0 };
@@ -125,7 +132,11 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Runs `n` jobs with at most `concurrency` in flight; returns each job's latency in ms, sorted. */
-async function runConcurrent(n: number, concurrency: number, job: (i: number) => Promise<void>): Promise<number[]> {
+async function runConcurrent(
+  n: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<number[]> {
   const latencies: number[] = new Array<number>(n);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -167,17 +178,33 @@ async function adminQuery(url: string, text: string): Promise<void> {
 
 interface Result {
   db: DbKind;
-  pipeline: { msgsPerS: number; p50: number; p99: number; apiPhaseS: number; drainS: number; totalS: number; apiOnlyMsgsPerS: number };
+  pipeline: {
+    msgsPerS: number;
+    p50: number;
+    p99: number;
+    apiPhaseS: number;
+    drainS: number;
+    totalS: number;
+    apiOnlyMsgsPerS: number;
+  };
   baseline: { msgsPerS: number; p50: number; p99: number; totalS: number };
   ratio: number;
-  perMessage: { transactions: number; statements: number; breakdown: { label: string; perMessage: number; meanMs: number; totalMs: number }[] };
+  perMessage: {
+    transactions: number;
+    statements: number;
+    breakdown: { label: string; perMessage: number; meanMs: number; totalMs: number }[];
+  };
   baselinePerMessage: { transactions: number; statements: number };
 }
 
 async function benchDatabase(db: DbKind, url: string | undefined): Promise<Result> {
   const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   if (db === 'postgres') await adminQuery(url as string, `CREATE SCHEMA ${schema}`);
-  const nullSink = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const nullSink = new Writable({
+    write: (_chunk, _enc, cb) => {
+      cb();
+    },
+  });
   const config = loadConfig({
     WARDLINE_ENV: 'test',
     WARDLINE_DATA_DIR: ':memory:',
@@ -206,15 +233,27 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         method: 'POST',
         url: '/v1/patients',
         headers,
-        payload: { givenName: `Bench${i}`, familyName: 'Patient', birthDate: '1970-01-01', phone: `+1415555${String(1000 + i).padStart(4, '0')}` },
+        payload: {
+          givenName: `Bench${i}`,
+          familyName: 'Patient',
+          birthDate: '1970-01-01',
+          phone: `+1415555${String(1000 + i).padStart(4, '0')}`,
+        },
       });
-      if (created.statusCode !== 201) throw new Error(`create patient: ${created.statusCode} ${created.body}`);
+      if (created.statusCode !== 201) {
+        throw new Error(`create patient: ${created.statusCode} ${created.body}`);
+      }
       const id = created.json<{ id: string }>().id;
       const consent = await app.inject({
         method: 'POST',
         url: `/v1/patients/${id}/consents`,
         headers,
-        payload: { channel: 'sms', status: 'granted', source: 'intake_form', evidence: { wordingShown: 'I agree to texts' } },
+        payload: {
+          channel: 'sms',
+          status: 'granted',
+          source: 'intake_form',
+          evidence: { wordingShown: 'I agree to texts' },
+        },
       });
       if (consent.statusCode !== 201) throw new Error(`grant consent: ${consent.statusCode} ${consent.body}`);
       patientIds[i] = id;
@@ -225,13 +264,22 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         method: 'POST',
         url: '/v1/messages',
         headers,
-        payload: { patientId: patientIds[i % PATIENTS], channel: 'sms', category: 'administrative', body: BODY },
+        payload: {
+          patientId: patientIds[i % PATIENTS],
+          channel: 'sms',
+          category: 'administrative',
+          body: BODY,
+        },
       });
       if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`);
     };
     const countByStatus = async (): Promise<Map<string, number>> => {
-      const rows = await kdb.selectFrom('message').select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute();
-      return new Map(rows.map((r) => [r.status, Number(r.n)]));
+      const rows = await kdb
+        .selectFrom('message')
+        .select(['status', sql<number>`count(*)::int`.as('n')])
+        .groupBy('status')
+        .execute();
+      return new Map(rows.map((r) => [r.status, r.n]));
     };
     /** Polls every 50 ms until `target` messages are read; throws if any fail/cancel or on timeout. */
     const waitForRead = async (target: number): Promise<void> => {
@@ -240,8 +288,12 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         const counts = await countByStatus();
         if ((counts.get('read') ?? 0) >= target) return;
         const bad = (counts.get('failed') ?? 0) + (counts.get('cancelled') ?? 0);
-        if (bad > 0) throw new Error(`${bad} messages failed or were cancelled: ${JSON.stringify([...counts])}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${target} read: ${JSON.stringify([...counts])}`);
+        if (bad > 0) {
+          throw new Error(`${bad} messages failed or were cancelled: ${JSON.stringify([...counts])}`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${target} read: ${JSON.stringify([...counts])}`);
+        }
         await sleep(50);
       }
     };
@@ -270,10 +322,18 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     const apiOnlyS = (performance.now() - tA0) / 1000;
 
     // 4. Baseline: the same rows in one plain transaction each, on the same database and pool.
-    const sample = await kdb.selectFrom('message').select('body_enc').where('status', '=', 'read').limit(1).executeTakeFirstOrThrow();
-    const fakeBody = randomBytes(Math.ceil((sample.body_enc.length * 3) / 4) + 3).toString('base64url').slice(0, sample.body_enc.length);
-    const admin = await kdb.selectFrom('principal').select('id').where('kind', '=', 'integration').executeTakeFirst()
-      ?? (await kdb.selectFrom('principal').select('id').executeTakeFirstOrThrow());
+    const sample = await kdb
+      .selectFrom('message')
+      .select('body_enc')
+      .where('status', '=', 'read')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const fakeBody = randomBytes(Math.ceil((sample.body_enc.length * 3) / 4) + 3)
+      .toString('base64url')
+      .slice(0, sample.body_enc.length);
+    const admin =
+      (await kdb.selectFrom('principal').select('id').where('kind', '=', 'integration').executeTakeFirst()) ??
+      (await kdb.selectFrom('principal').select('id').executeTakeFirstOrThrow());
     const baselineJob = async (i: number): Promise<void> => {
       const id = randomUUID();
       const patientId = patientIds[i % PATIENTS] as string;
@@ -314,7 +374,12 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
             patient_id: patientId,
             reason: null,
             request_id: randomUUID(),
-            details: JSON.stringify({ channel: 'sms', category: 'administrative', purpose: 'care', consentBasis: 'consent' }),
+            details: JSON.stringify({
+              channel: 'sms',
+              category: 'administrative',
+              purpose: 'care',
+              consentBasis: 'consent',
+            }),
           })
           .execute();
       });
@@ -332,7 +397,8 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     const breakdown = [...pipelineQueries.stats]
       .map(([k, v]) => ({ label: k, perMessage: v.count / MESSAGES, meanMs: v.ms / v.count, totalMs: v.ms }))
       .sort((a, b) => b.totalMs - a.totalMs);
-    const sum = (m: Map<string, QueryStat>): number => [...m].filter(([k]) => !k.startsWith('(')).reduce((s, [, v]) => s + v.count, 0);
+    const sum = (m: Map<string, QueryStat>): number =>
+      [...m].filter(([k]) => !k.startsWith('(')).reduce((s, [, v]) => s + v.count, 0);
     return {
       db,
       pipeline: {
@@ -344,16 +410,30 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         totalS,
         apiOnlyMsgsPerS: apiOnlyN / apiOnlyS,
       },
-      baseline: { msgsPerS: baseRate, p50: percentile(baseLatencies, 50), p99: percentile(baseLatencies, 99), totalS: baseS },
+      baseline: {
+        msgsPerS: baseRate,
+        p50: percentile(baseLatencies, 50),
+        p99: percentile(baseLatencies, 99),
+        totalS: baseS,
+      },
       ratio: baseRate / pipelineRate,
-      perMessage: { transactions: pipelineQueries.transactions / MESSAGES, statements: sum(pipelineQueries.stats) / MESSAGES, breakdown },
-      baselinePerMessage: { transactions: baseQueries.transactions / MESSAGES, statements: sum(baseQueries.stats) / MESSAGES },
+      perMessage: {
+        transactions: pipelineQueries.transactions / MESSAGES,
+        statements: sum(pipelineQueries.stats) / MESSAGES,
+        breakdown,
+      },
+      baselinePerMessage: {
+        transactions: baseQueries.transactions / MESSAGES,
+        statements: sum(baseQueries.stats) / MESSAGES,
+      },
     };
   } finally {
     await container.worker.stop().catch(() => undefined);
     await app.close().catch(() => undefined);
     await container.close().catch(() => undefined);
-    if (db === 'postgres') await adminQuery(url as string, `DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    if (db === 'postgres') {
+      await adminQuery(url as string, `DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    }
   }
 }
 
@@ -372,22 +452,35 @@ function printTable(r: Result): void {
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
   const w2 = Math.max(...rows.map((x) => x[2].length));
-  console.log(`\n== ${r.db} — ${MESSAGES} messages, concurrency ${CONCURRENCY}, ${PATIENTS} patients, Node ${process.version} ==`);
+  console.log(
+    `\n== ${r.db} — ${MESSAGES} messages, concurrency ${CONCURRENCY}, ${PATIENTS} patients, Node ${process.version} ==`,
+  );
   for (const [a, b, c] of rows) console.log(`  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`);
-  console.log(`  ratio (baseline/pipeline throughput): ${f2(r.ratio)}x  — the pipeline is ${f2(r.ratio)} times slower than the raw writes`);
+  console.log(
+    `  ratio (baseline/pipeline throughput): ${f2(r.ratio)}x  — the pipeline is ${f2(r.ratio)} times slower than the raw writes`,
+  );
   console.log(
     `  phases: API sends ${f2(r.pipeline.apiPhaseS)} s, then drain to read ${f2(r.pipeline.drainS)} s (total ${f2(r.pipeline.totalS)} s); ` +
       `API alone (dispatcher off): ${f1(r.pipeline.apiOnlyMsgsPerS)} msgs/s`,
   );
-  console.log('  pipeline statements by kind (count per message, mean ms each, summed ms — overlapping, incl. queueing):');
+  console.log(
+    '  pipeline statements by kind (count per message, mean ms each, summed ms — overlapping, incl. queueing):',
+  );
   for (const b of r.perMessage.breakdown.slice(0, 16)) {
-    console.log(`    ${b.label.padEnd(38)} ${f2(b.perMessage).padStart(6)}/msg  ${f2(b.meanMs).padStart(7)} ms  ${b.totalMs.toFixed(0).padStart(8)} ms`);
+    console.log(
+      `    ${b.label.padEnd(38)} ${f2(b.perMessage).padStart(6)}/msg  ${f2(b.meanMs).padStart(7)} ms  ${b.totalMs.toFixed(0).padStart(8)} ms`,
+    );
   }
 }
 
 async function main(): Promise<void> {
   const explicit = process.env['DATABASE_URL'];
-  const pgUrl = explicit !== undefined && explicit !== '' ? explicit : (await pgReachable(DEFAULT_PG_URL)) ? DEFAULT_PG_URL : undefined;
+  const pgUrl =
+    explicit !== undefined && explicit !== ''
+      ? explicit
+      : (await pgReachable(DEFAULT_PG_URL))
+        ? DEFAULT_PG_URL
+        : undefined;
   const only = (process.env['BENCH_DATABASES'] ?? 'pglite,postgres').split(',').map((s) => s.trim());
   const targets: [DbKind, string | undefined][] = only.includes('pglite') ? [['pglite', undefined]] : [];
   if (!only.includes('postgres')) {
@@ -395,7 +488,12 @@ async function main(): Promise<void> {
   } else if (pgUrl !== undefined) targets.push(['postgres', pgUrl]);
   else console.log(`(PostgreSQL skipped: DATABASE_URL unset and nothing at ${DEFAULT_PG_URL})`);
 
-  console.log(`send-pipeline bench: Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `send-pipeline bench: Node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const results: Result[] = [];
   const started = performance.now();
   for (const [db, url] of targets) {
