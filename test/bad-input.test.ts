@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
@@ -62,12 +63,12 @@ describe.each(DATABASES)('bad input is refused cleanly, with no row written (%s)
 
   /** Runs a request, checks status, problem+json and code, and that no message or patient row appeared. */
   async function expectProblem(
-    req: Parameters<Harness['app']['inject']>[0],
+    req: InjectOptions,
     status: number,
     code: string,
   ): Promise<Problem> {
     const before = await counts();
-    const res = await h.app.inject(req as never);
+    const res = await h.app.inject(req);
     expect(res.statusCode, res.body).toBe(status);
     expect(res.headers['content-type']).toContain('application/problem+json');
     const problem = res.json<Problem>();
