@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from './app/context.ts';
 import { ingestStatus } from './app/ingest-status.ts';
-import type { Clock, IdSource, MessagingProvider } from './app/ports.ts';
+import type { Clock, IdSource } from './app/ports.ts';
 import { createSimulatorProvider, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
 import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
 import { createFieldCipher } from './adapters/crypto/field-cipher.ts';
-import { migrate, openDatabase, type DatabaseHandle } from './adapters/db/database.ts';
+import { migrate, openDatabase, type DatabaseHandle, type DatabaseOptions } from './adapters/db/database.ts';
 import { createKyselyStore } from './adapters/db/store.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
 import type { Config } from './config.ts';
@@ -33,6 +33,17 @@ const systemClock: Clock = { now: () => new Date() };
 const randomIds: IdSource = { uuid: () => randomUUID(), token: () => `wl_${randomBytes(32).toString('base64url')}` };
 
 /**
+ * @param config - validated configuration
+ * @param schema - a PostgreSQL schema to use instead of the default search path
+ * @returns how to open the configured database
+ */
+export function databaseOptions(config: Config, schema?: string): DatabaseOptions {
+  return config.database.kind === 'pglite'
+    ? { kind: 'pglite', dataDir: config.database.dataDir }
+    : { kind: 'postgres', url: config.database.url.expose(), poolSize: config.database.poolSize, ...(schema ? { schema } : {}) };
+}
+
+/**
  * Explicit wiring (STYLE.md §3): the only place adapters meet. Opens and migrates the database, builds the
  * cipher, the store, the carrier and the dispatcher.
  * @param config - validated configuration
@@ -43,42 +54,35 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   if (config.carrier.kind !== 'simulator') {
     throw new Error(`carrier ${config.carrier.kind} is not available in this version; unset its variables to use the simulator`);
   }
-  const database = await openDatabase(
-    config.database.kind === 'pglite'
-      ? { kind: 'pglite', dataDir: config.database.dataDir }
-      : { kind: 'postgres', url: config.database.url.expose(), poolSize: config.database.poolSize, ...(overrides.schema ? { schema: overrides.schema } : {}) },
-  );
+  const database = await openDatabase(databaseOptions(config, overrides.schema));
   const applied = await migrate(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   const keys = config.crypto ?? (await loadOrCreateDevKeys(config.dataDir));
   const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID);
 
-  let worker: OutboxWorker | null = null;
-  const carrierRef: { current: MessagingProvider | null } = { current: null };
-  const deps: AppDeps = {
-    store,
-    clock: overrides.clock ?? systemClock,
-    ids: randomIds,
-    logger,
-    get carrier(): MessagingProvider {
-      if (carrierRef.current === null) throw new Error('carrier not wired');
-      return carrierRef.current;
-    },
-    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation },
-    wakeDispatcher: () => {
-      worker?.wake();
-    },
-  };
+  // Receipts and wake-ups close over `deps` and `worker`; both exist before the first message can be sent.
   const simulator = createSimulatorProvider({
     latencyMs: config.carrier.latencyMs,
     failureRate: config.carrier.failureRate,
     readReceipts: config.carrier.readReceipts,
     random: overrides.random ?? Math.random,
     onStatus: (event) => ingestStatus(deps, event),
-    onError: (error) => { logger.error({ err: error }, 'simulator receipt failed'); },
+    onError: (error) => {
+      logger.error({ err: error }, 'simulator receipt failed');
+    },
   });
-  carrierRef.current = simulator;
-  worker = createOutboxWorker(deps, { batchSize: 64, pollMs: 250 });
+  const deps: AppDeps = {
+    store,
+    clock: overrides.clock ?? systemClock,
+    ids: randomIds,
+    logger,
+    carrier: simulator,
+    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation },
+    wakeDispatcher: () => {
+      worker.wake();
+    },
+  };
+  const worker = createOutboxWorker(deps, { batchSize: 64, pollMs: 250 });
 
   return {
     config,

@@ -1,14 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 describe.each(DATABASES)('ledgers are append-only (%s)', (database) => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness(database);
-    const p = await h.app.inject({ method: 'POST', url: '/v1/patients', headers: h.admin, payload: { givenName: 'A', familyName: 'B', birthDate: '1990-01-01', phone: '+14155550150' } });
-    const id = p.json<{ id: string }>().id;
-    await h.app.inject({ method: 'POST', url: `/v1/patients/${id}/consents`, headers: h.admin, payload: { channel: 'sms', status: 'granted', source: 'intake_form' } });
+    await givenPatient(h, { consent: ['sms'] });
   });
   afterAll(async () => {
     await h?.close();

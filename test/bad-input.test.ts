@@ -1,5 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient, givenUser, givenWard } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 interface Problem {
@@ -18,37 +19,11 @@ describe.each(DATABASES)('bad input is refused cleanly, with no row written (%s)
 
   beforeAll(async () => {
     h = await createHarness(database);
-    const wa = await h.app.inject({ method: 'POST', url: '/v1/wards', headers: h.admin, payload: { name: 'Ward A' } });
-    const wb = await h.app.inject({ method: 'POST', url: '/v1/wards', headers: h.admin, payload: { name: 'Ward B' } });
-    wardA = wa.json<{ id: string }>().id;
-    const wardB = wb.json<{ id: string }>().id;
-    const p = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone: '+14155554001', wardId: wardA },
-    });
-    expect(p.statusCode).toBe(201);
-    patientId = p.json<{ id: string }>().id;
-    await h.app.inject({ method: 'POST', url: `/v1/patients/${patientId}/consents`, headers: h.admin, payload: { channel: 'sms', status: 'granted', source: 'intake_form' } });
-    const q = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Bob', familyName: 'Other', birthDate: '1970-01-01', phone: '+14155554002', wardId: wardB },
-    });
-    otherWardPatient = q.json<{ id: string }>().id;
-    await h.app.inject({ method: 'POST', url: `/v1/patients/${otherWardPatient}/consents`, headers: h.admin, payload: { channel: 'sms', status: 'granted', source: 'intake_form' } });
-    const user = await h.app.inject({
-      method: 'POST',
-      url: '/v1/users',
-      headers: h.admin,
-      payload: { username: 'nurse.a', displayName: 'Nurse A', permissionSets: ['nurse'], wardIds: [wardA] },
-    });
-    expect(user.statusCode).toBe(201);
-    nurseId = user.json<{ id: string }>().id;
-    const token = await h.app.inject({ method: 'POST', url: '/v1/tokens', headers: h.admin, payload: { principalId: nurseId } });
-    nurseA = { authorization: `Bearer ${token.json<{ token: string }>().token}` };
+    wardA = await givenWard(h, 'Ward A');
+    const wardB = await givenWard(h, 'Ward B');
+    patientId = (await givenPatient(h, { wardId: wardA, consent: ['sms'] })).id;
+    otherWardPatient = (await givenPatient(h, { wardId: wardB, consent: ['sms'] })).id;
+    ({ id: nurseId, headers: nurseA } = await givenUser(h, { username: 'nurse.a', permissionSets: ['nurse'], wardIds: [wardA] }));
   });
   afterAll(async () => {
     await h?.close();

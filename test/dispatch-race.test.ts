@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchBatch } from '../src/app/dispatch.ts';
+import { givenPatient, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 const ROUNDS = 20;
 
 describe.each(DATABASES)('dispatcher races (%s)', (database) => {
   let h: Harness;
-  let phoneCounter = 0;
   beforeAll(async () => {
     h = await createHarness(database);
   });
@@ -14,24 +14,10 @@ describe.each(DATABASES)('dispatcher races (%s)', (database) => {
     await h?.close();
   });
 
-  async function consentedPatient(): Promise<{ id: string; phone: string }> {
-    phoneCounter += 1;
-    const phone = `+1415555${String(5000 + phoneCounter)}`;
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone },
-    });
-    expect(res.statusCode).toBe(201);
-    const id = res.json<{ id: string }>().id;
-    const c = await h.app.inject({ method: 'POST', url: `/v1/patients/${id}/consents`, headers: h.admin, payload: { channel: 'sms', status: 'granted', source: 'intake_form' } });
-    expect(c.statusCode).toBe(201);
-    return { id, phone };
-  }
+  const consentedPatient = () => givenPatient(h, { consent: ['sms'] });
 
   async function send(patientId: string, body: string): Promise<string> {
-    const res = await h.app.inject({ method: 'POST', url: '/v1/messages', headers: h.admin, payload: { patientId, channel: 'sms', category: 'administrative', body } });
+    const res = await sendMessage(h, { patientId, body });
     expect(res.statusCode).toBe(202);
     return res.json<{ id: string }>().id;
   }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 describe.each(DATABASES)('Idempotency-Key on POST /v1/messages (%s)', (database) => {
   let h: Harness;
-  let phoneCounter = 0;
   beforeAll(async () => {
     h = await createHarness(database);
   });
@@ -11,29 +11,10 @@ describe.each(DATABASES)('Idempotency-Key on POST /v1/messages (%s)', (database)
     await h?.close();
   });
 
-  async function consentedPatient(): Promise<{ id: string; phone: string }> {
-    phoneCounter += 1;
-    const phone = `+1415555${String(3000 + phoneCounter)}`;
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone },
-    });
-    expect(res.statusCode).toBe(201);
-    const id = res.json<{ id: string }>().id;
-    const c = await h.app.inject({ method: 'POST', url: `/v1/patients/${id}/consents`, headers: h.admin, payload: { channel: 'sms', status: 'granted', source: 'intake_form' } });
-    expect(c.statusCode).toBe(201);
-    return { id, phone };
-  }
+  const consentedPatient = () => givenPatient(h, { consent: ['sms'] });
 
-  function send(patientId: string, key: string, body = 'Your appointment is tomorrow at 9:00.') {
-    return h.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: { ...h.admin, 'idempotency-key': key },
-      payload: { patientId, channel: 'sms', category: 'administrative', body },
-    });
+  function send(patientId: string, key: string, body?: string) {
+    return sendMessage(h, { patientId, idempotencyKey: key, ...(body === undefined ? {} : { body }) });
   }
 
   async function messageRows(patientId: string): Promise<number> {

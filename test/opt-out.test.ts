@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient, grantConsent, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 interface ConsentState { status: string; source?: string }
 interface ConsentOverview {
   current: { channel: string; purpose: string; state: ConsentState }[];
   history: { channel: string; purpose: string; status: string; source: string; evidence: { capturedBy?: string } }[];
-}
-
-let phoneCounter = 0;
-/** A fresh, valid US number per patient, so simulated inboxes never mix. */
-function nextPhone(): string {
-  phoneCounter += 1;
-  return `+1415555${String(1000 + phoneCounter).padStart(4, '0')}`;
 }
 
 describe.each(DATABASES)('patient opt-out and opt-in by reply (%s)', (database) => {
@@ -23,35 +17,10 @@ describe.each(DATABASES)('patient opt-out and opt-in by reply (%s)', (database) 
     await h?.close();
   });
 
-  async function newPatient(opts: { whatsapp?: boolean } = {}): Promise<{ id: string; phone: string }> {
-    const phone = nextPhone();
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone, ...(opts.whatsapp ? { whatsapp: phone } : {}) },
-    });
-    expect(res.statusCode).toBe(201);
-    return { id: res.json<{ id: string }>().id, phone };
-  }
-
-  async function grant(patientId: string, channel = 'sms', source = 'intake_form') {
-    return h.app.inject({
-      method: 'POST',
-      url: `/v1/patients/${patientId}/consents`,
-      headers: h.admin,
-      payload: { channel, status: 'granted', source, evidence: { wordingShown: 'I agree to texts' } },
-    });
-  }
-
-  async function send(patientId: string, body = 'Your appointment is tomorrow at 9:00.', channel = 'sms') {
-    return h.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: h.admin,
-      payload: { patientId, channel, category: 'administrative', body },
-    });
-  }
+  const newPatient = (opts: { whatsapp?: boolean } = {}) => givenPatient(h, opts);
+  const grant = (patientId: string, channel = 'sms', source = 'intake_form') => grantConsent(h, patientId, channel, source);
+  const send = (patientId: string, body?: string, channel: 'sms' | 'text' | 'whatsapp' = 'sms') =>
+    sendMessage(h, { patientId, channel, ...(body === undefined ? {} : { body }) });
 
   async function reply(from: string, body: string, channel = 'sms') {
     const res = await h.app.inject({ method: 'POST', url: '/v1/simulator/inbound', payload: { from, channel, body } });

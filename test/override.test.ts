@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient, givenUser, givenWard, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 const JUSTIFICATION = 'Critical lab result; patient unreachable by phone for two hours.';
@@ -8,54 +9,21 @@ describe.each(DATABASES)('consent override (%s)', (database) => {
   let wardId: string;
   let nurse: { authorization: string };
   let physician: { authorization: string };
-  let phoneCounter = 0;
-
-  async function userToken(username: string, permissionSets: string[]): Promise<{ authorization: string }> {
-    const user = await h.app.inject({
-      method: 'POST',
-      url: '/v1/users',
-      headers: h.admin,
-      payload: { username, displayName: username, permissionSets, wardIds: [wardId] },
-    });
-    expect(user.statusCode).toBe(201);
-    const principalId = user.json<{ id: string }>().id;
-    const token = await h.app.inject({ method: 'POST', url: '/v1/tokens', headers: h.admin, payload: { principalId } });
-    expect(token.statusCode).toBe(201);
-    return { authorization: `Bearer ${token.json<{ token: string }>().token}` };
-  }
 
   beforeAll(async () => {
     h = await createHarness(database);
-    const ward = await h.app.inject({ method: 'POST', url: '/v1/wards', headers: h.admin, payload: { name: 'Cardiology' } });
-    expect(ward.statusCode).toBe(201);
-    wardId = ward.json<{ id: string }>().id;
-    nurse = await userToken('nurse.joy', ['nurse']);
-    physician = await userToken('dr.house', ['physician']);
+    wardId = await givenWard(h, 'Cardiology');
+    nurse = (await givenUser(h, { username: 'nurse.joy', permissionSets: ['nurse'], wardIds: [wardId] })).headers;
+    physician = (await givenUser(h, { username: 'dr.house', permissionSets: ['physician'], wardIds: [wardId] })).headers;
   });
   afterAll(async () => {
     await h?.close();
   });
 
-  async function newPatient(): Promise<{ id: string; phone: string }> {
-    phoneCounter += 1;
-    const phone = `+1415555${String(2000 + phoneCounter)}`;
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone, wardId },
-    });
-    expect(res.statusCode).toBe(201);
-    return { id: res.json<{ id: string }>().id, phone };
-  }
+  const newPatient = () => givenPatient(h, { wardId });
 
   function sendOverride(headers: { authorization: string }, patientId: string, justification = JUSTIFICATION) {
-    return h.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers,
-      payload: { patientId, channel: 'sms', category: 'clinical', body: 'Please call the clinic urgently.', override: { justification } },
-    });
+    return sendMessage(h, { headers, patientId, category: 'clinical', body: 'Please call the clinic urgently.', override: { justification } });
   }
 
   async function auditActions(targetId: string): Promise<string[]> {

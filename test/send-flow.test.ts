@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { givenPatient, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 describe.each(DATABASES)('consent-gated sending end to end (%s)', (database) => {
@@ -10,32 +11,9 @@ describe.each(DATABASES)('consent-gated sending end to end (%s)', (database) => 
     await h?.close();
   });
 
-  async function newPatient(phone = '(415) 555-0132'): Promise<string> {
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/patients',
-      headers: h.admin,
-      payload: { givenName: 'Ada', familyName: 'Lovelace', birthDate: '1980-12-10', phone },
-    });
-    expect(res.statusCode).toBe(201);
-    return res.json<{ id: string }>().id;
-  }
-
   it('follows a consented SMS from queued to read', async () => {
-    const patientId = await newPatient();
-    const consent = await h.app.inject({
-      method: 'POST',
-      url: `/v1/patients/${patientId}/consents`,
-      headers: h.admin,
-      payload: { channel: 'sms', status: 'granted', source: 'intake_form', evidence: { wordingShown: 'I agree to texts' } },
-    });
-    expect(consent.statusCode).toBe(201);
-    const sent = await h.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: h.admin,
-      payload: { patientId, channel: 'sms', category: 'administrative', body: 'Your appointment is tomorrow at 9:00.' },
-    });
+    const { id: patientId } = await givenPatient(h, { phone: '(415) 555-0132', consent: ['sms'] });
+    const sent = await sendMessage(h, { patientId });
     expect(sent.statusCode).toBe(202);
     const { id } = sent.json<{ id: string }>();
     await h.settle();
@@ -47,13 +25,8 @@ describe.each(DATABASES)('consent-gated sending end to end (%s)', (database) => 
   });
 
   it('refuses a send without consent with CONSENT_REQUIRED', async () => {
-    const patientId = await newPatient('+14155550177');
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: h.admin,
-      payload: { patientId, channel: 'sms', category: 'administrative', body: 'Hello' },
-    });
+    const { id: patientId } = await givenPatient(h, { phone: '+14155550177' });
+    const res = await sendMessage(h, { patientId, body: 'Hello' });
     expect(res.statusCode).toBe(409);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json<{ code: string }>().code).toBe('CONSENT_REQUIRED');

@@ -19,7 +19,8 @@ export interface ConsentChange {
 
 /**
  * Appends consent events and, for a revocation, cancels at once every message still queued for that patient
- * on those channels — in the caller's transaction, under the patient's row lock, so a dispatcher deciding at
+ * on those channels — in the caller's transaction. The caller holds the patient's row lock
+ * (`consents.lockPatient`, taken before it read the state it decided on), so a dispatcher deciding at
  * the same moment either sees the opt-out or had already handed the message to the carrier.
  * @param tx - a store session inside a transaction
  * @param change - what changed
@@ -31,7 +32,6 @@ export async function applyConsentChange(
   change: ConsentChange,
   uuid: () => string,
 ): Promise<number> {
-  await tx.consents.lockPatient(change.patientId);
   for (const channel of change.channels) {
     for (const purpose of change.purposes) {
       await tx.consents.append({

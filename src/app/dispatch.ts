@@ -49,13 +49,8 @@ type Decision = { kind: 'send'; envelope: OutboundEnvelope; patientId: string } 
  */
 async function decide(deps: AppDeps, claim: OutboxClaim): Promise<Decision> {
   return deps.store.transaction(async (tx): Promise<Decision> => {
-    const peek = await tx.messages.get(claim.messageId);
-    if (peek === null) {
-      await tx.outbox.complete(claim.outboxId);
-      return { kind: 'done' };
-    }
-    await tx.consents.lockPatient(peek.patientId);
-    const message = await tx.messages.getForUpdate(claim.messageId);
+    const patientId = await tx.consents.lockPatientOfMessage(claim.messageId);
+    const message = patientId === null ? null : await tx.messages.getForUpdate(claim.messageId);
     // `sending` again means an earlier attempt did not finish; the carrier dedupes on our message id.
     if (message === null || (message.status !== 'queued' && message.status !== 'sending') || message.providerMessageId !== null) {
       await tx.outbox.complete(claim.outboxId);

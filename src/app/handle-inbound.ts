@@ -177,6 +177,7 @@ async function applyIntent(
     }
     case 'opt-in': {
       for (const patient of p.patients) {
+        await tx.consents.lockPatient(patient.id);
         const ledger = await tx.consents.ledger(patient.id);
         if (deriveConsentState(ledger, p.channel, 'care').status === 'granted') continue;
         await applyConsentChange(tx, {

@@ -1,4 +1,5 @@
 import type { Actor } from '../core/access/actor.ts';
+import { FIELD_RULE_TEXT, isCalendarDate, isLanguageTag, isTimeZone, NAME_MAX_LENGTH } from '../core/patients/patient-fields.ts';
 import { canAccessPatient } from '../core/access/actor.ts';
 import { DomainError } from '../core/errors.ts';
 import { isUuid, type PatientId, type PrincipalId, type WardId } from '../core/ids.ts';
@@ -61,27 +62,7 @@ export function checkHeader(header: readonly string[]): string[] {
   return problems;
 }
 
-const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const MAX_NAME = 100;
 const MAX_MRN = 100;
-
-function isCalendarDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (m === null) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Validates one row into a patient. Pure: the ward's existence is checked by `validateRows`. Collects every
@@ -108,11 +89,11 @@ export function validateRow(
   };
 
   const givenName = required('givenName');
-  if (givenName !== null && givenName.length > MAX_NAME) problem('givenName', `must be at most ${MAX_NAME} characters`);
+  if (givenName !== null && givenName.length > NAME_MAX_LENGTH) problem('givenName', `must be at most ${NAME_MAX_LENGTH} characters`);
   const familyName = required('familyName');
-  if (familyName !== null && familyName.length > MAX_NAME) problem('familyName', `must be at most ${MAX_NAME} characters`);
+  if (familyName !== null && familyName.length > NAME_MAX_LENGTH) problem('familyName', `must be at most ${NAME_MAX_LENGTH} characters`);
   const birthDate = required('birthDate');
-  if (birthDate !== null && !isCalendarDate(birthDate)) problem('birthDate', 'must be a date, YYYY-MM-DD');
+  if (birthDate !== null && !isCalendarDate(birthDate)) problem('birthDate', FIELD_RULE_TEXT.birthDate);
 
   const parseNumber = (name: 'phone' | 'whatsapp', value: string | null) => {
     if (value === null) return null;
@@ -125,9 +106,9 @@ export function validateRow(
   const whatsapp = parseNumber('whatsapp', field('whatsapp'));
 
   const language = field('language');
-  if (language !== null && !LANGUAGE.test(language)) problem('language', 'must be a BCP 47 tag such as en or es-US');
+  if (language !== null && !isLanguageTag(language)) problem('language', FIELD_RULE_TEXT.language);
   const timezone = field('timezone');
-  if (timezone !== null && !isTimeZone(timezone)) problem('timezone', 'must be an IANA time zone such as America/Chicago');
+  if (timezone !== null && !isTimeZone(timezone)) problem('timezone', FIELD_RULE_TEXT.timezone);
   const wardId = field('wardId');
   if (wardId !== null && !isUuid(wardId)) problem('wardId', 'must be a ward id (UUID)');
   const mrn = field('mrn');

@@ -153,6 +153,8 @@ export interface StoreSession {
     ledger(patientId: PatientId): Promise<ConsentEventRecord[]>;
     /** Takes a row lock serialising consent changes and dispatch decisions for one patient. */
     lockPatient(patientId: PatientId): Promise<void>;
+    /** The same lock, found through a message; returns the patient's id, or null for an unknown message. */
+    lockPatientOfMessage(messageId: MessageId): Promise<PatientId | null>;
   };
   readonly messages: {
     insert(message: NewMessage): Promise<void>;

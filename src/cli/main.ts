@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { bootstrapAdmin } from '../app/directory.ts';
 import { buildApp } from '../adapters/http/build-app.ts';
 import { migrate, openDatabase } from '../adapters/db/database.ts';
-import { createContainer } from '../container.ts';
+import { createContainer, databaseOptions } from '../container.ts';
 import { importPatientsCommand } from './import-patients.ts';
 
 function configOrExit(): ReturnType<typeof loadConfig> {
@@ -64,9 +64,7 @@ async function worker(): Promise<void> {
 
 async function migrateOnly(): Promise<void> {
   const config = configOrExit();
-  const handle = await openDatabase(
-    config.database.kind === 'pglite' ? { kind: 'pglite', dataDir: config.database.dataDir } : { kind: 'postgres', url: config.database.url.expose(), poolSize: 1 },
-  );
+  const handle = await openDatabase(databaseOptions(config));
   const applied = await migrate(handle);
   console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
   await handle.close();

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { bootstrapAdmin } from '../../src/app/directory.ts';
+import { dispatchBatch } from '../../src/app/dispatch.ts';
 import { buildApp } from '../../src/adapters/http/build-app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
@@ -74,7 +75,6 @@ export async function createHarness(
     admin: { authorization: `Bearer ${ADMIN_TOKEN}` },
     async settle() {
       for (let i = 0; i < 20; i++) {
-        const { dispatchBatch } = await import('../../src/app/dispatch.ts');
         const claimed = await dispatchBatch(container.deps, 100);
         await container.simulator?.idle();
         if (claimed === 0) return;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ConsentSource, ConsentStatus, Purpose } from '../../core/consent/consent.ts';
+import type { PatientId } from '../../core/ids.ts';
 import type { Channel } from '../../core/messaging/channel.ts';
 import type { StoreSession } from '../../app/ports.ts';
 import type { Database } from './schema.ts';
@@ -51,6 +52,15 @@ export function createConsentRepository(db: Kysely<Database>): StoreSession['con
     },
     async lockPatient(patientId) {
       await db.selectFrom('patient').select('id').where('id', '=', patientId).forUpdate().execute();
+    },
+    async lockPatientOfMessage(messageId) {
+      const row = await db
+        .selectFrom('patient')
+        .select('id')
+        .where('id', '=', db.selectFrom('message').select('patient_id').where('id', '=', messageId))
+        .forUpdate()
+        .executeTakeFirst();
+      return row === undefined ? null : (row.id as PatientId);
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   HELP_KEYWORDS,
   OPT_IN_KEYWORDS,
   OPT_OUT_KEYWORDS,
+  OPT_OUT_PHRASE_IDS,
   classifyInboundReply,
   type InboundIntent,
 } from './inbound-intent.ts';
@@ -12,32 +13,7 @@ const ALL_KEYWORDS = [...OPT_OUT_KEYWORDS, ...OPT_IN_KEYWORDS, ...HELP_KEYWORDS]
 const CANONICAL_KEYWORDS = new Set(ALL_KEYWORDS.map((k) => k.replaceAll(' ', '')));
 
 /** The contract for `phrase`: the pattern ids, never patient text. */
-const PHRASE_IDS: ReadonlySet<string> = new Set([
-  'standalone-keyword',
-  'stop-please',
-  'stop-texting',
-  'stop-messaging',
-  'stop-sending',
-  'stop-messages',
-  'no-more-messages',
-  'no-more',
-  'unsubscribe-me',
-  'opt-me-out',
-  'remove-me',
-  'take-me-off',
-  'do-not-text',
-  'dont-want-messages',
-  'cancel-messages',
-  'leave-me-alone',
-  'es-no-mas',
-  'es-no-mas-mensajes',
-  'es-alto',
-  'es-cancelar',
-  'es-baja',
-  'es-no-enviar',
-  'es-no-quiero-mensajes',
-  'es-dejen-de',
-]);
+const PHRASE_IDS: ReadonlySet<string> = new Set(OPT_OUT_PHRASE_IDS);
 
 /** One clear example per phrase id. */
 const PHRASE_EXAMPLES: ReadonlyArray<readonly [string, string]> = [

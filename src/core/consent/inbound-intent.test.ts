@@ -3,6 +3,7 @@ import {
   HELP_KEYWORDS,
   OPT_IN_KEYWORDS,
   OPT_OUT_KEYWORDS,
+  OPT_OUT_PHRASE_IDS,
   classifyInboundReply,
   type InboundIntent,
 } from './inbound-intent.ts';
@@ -223,32 +224,7 @@ const PHRASE_EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['Por favor dejen de escribirme', 'es-dejen-de'],
 ];
 
-const PHRASE_IDS = [
-  'standalone-keyword',
-  'stop-please',
-  'stop-texting',
-  'stop-messaging',
-  'stop-sending',
-  'stop-messages',
-  'no-more-messages',
-  'no-more',
-  'unsubscribe-me',
-  'opt-me-out',
-  'remove-me',
-  'take-me-off',
-  'do-not-text',
-  'dont-want-messages',
-  'cancel-messages',
-  'leave-me-alone',
-  'es-no-mas',
-  'es-no-mas-mensajes',
-  'es-alto',
-  'es-cancelar',
-  'es-baja',
-  'es-no-enviar',
-  'es-no-quiero-mensajes',
-  'es-dejen-de',
-] as const;
+const PHRASE_IDS = OPT_OUT_PHRASE_IDS;
 
 describe('classifyInboundReply — revocation phrases (FCC 24-24 reasonable person)', () => {
   it.each(PHRASE_EXAMPLES)('%j → phrase %s', (text, id) => {

@@ -247,6 +247,9 @@ const PHRASE_PATTERNS: readonly PhrasePattern[] = [
   ),
 ];
 
+/** The ids an `opt-out` via `phrase` may report: stable names, never patient text. */
+export const OPT_OUT_PHRASE_IDS: readonly string[] = Object.freeze(PHRASE_PATTERNS.map((p) => p.id));
+
 // ---------------------------------------------------------------------------------------------------------------
 // Review signals
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { PatientId } from '../../../core/ids.ts';
+import { FIELD_RULE_TEXT, isCalendarDate, isLanguageTag, isTimeZone, NAME_MAX_LENGTH } from '../../../core/patients/patient-fields.ts';
 import { phi, reveal } from '../../../core/phi/phi.ts';
 import { getConsents, recordConsent } from '../../../app/consents.ts';
 import type { AppDeps } from '../../../app/context.ts';
@@ -10,13 +11,13 @@ import { Channel, ConsentSource, ConsentStatus, IdParams, Purpose, Uuid } from '
 
 const NewPatient = z
   .object({
-    givenName: z.string().trim().min(1).max(100),
-    familyName: z.string().trim().min(1).max(100),
-    birthDate: z.iso.date({ message: 'must be a date, YYYY-MM-DD' }),
+    givenName: z.string().trim().min(1).max(NAME_MAX_LENGTH),
+    familyName: z.string().trim().min(1).max(NAME_MAX_LENGTH),
+    birthDate: z.string().refine(isCalendarDate, FIELD_RULE_TEXT.birthDate),
     phone: z.string().min(3).max(40),
     whatsapp: z.string().min(3).max(40).optional(),
-    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or es-US').optional(),
-    timezone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'must be an IANA time zone such as America/Chicago').optional(),
+    language: z.string().refine(isLanguageTag, FIELD_RULE_TEXT.language).optional(),
+    timezone: z.string().refine(isTimeZone, FIELD_RULE_TEXT.timezone).optional(),
     wardId: Uuid.optional(),
     externalIds: z.record(z.string().min(1).max(40), z.string().min(1).max(100)).optional(),
   })

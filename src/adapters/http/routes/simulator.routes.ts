@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { phi, reveal } from '../../../core/phi/phi.ts';
+import { phi } from '../../../core/phi/phi.ts';
 import { parsePhone } from '../../../core/patients/phone-number.ts';
 import { DomainError } from '../../../core/errors.ts';
 import type { AppDeps } from '../../../app/context.ts';
@@ -40,9 +40,8 @@ export function simulatorRoutes(deps: AppDeps, simulator: SimulatorProvider): Fa
         if (!parsed.ok) {
           throw new DomainError('INVALID_PHONE_NUMBER', 'phone is not a valid phone number', { issues: [{ pointer: '/body/phone', message: 'is not a valid phone number' }] });
         }
-        const e164 = reveal(phi(parsed.e164));
         return {
-          items: simulator.inbox(e164).map((m) => ({ messageId: m.messageId, channel: m.channel, body: m.body, receivedAt: m.receivedAt.toISOString() })),
+          items: simulator.inbox(parsed.e164).map((m) => ({ messageId: m.messageId, channel: m.channel, body: m.body, receivedAt: m.receivedAt.toISOString() })),
         };
       },
     );
