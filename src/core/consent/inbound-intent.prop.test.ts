@@ -8,6 +8,7 @@ import {
   classifyInboundReply,
   type InboundIntent,
 } from './inbound-intent.ts';
+import { expectedForKeyword } from '../testing/keyword-expectations.ts';
 
 const ALL_KEYWORDS = [...OPT_OUT_KEYWORDS, ...OPT_IN_KEYWORDS, ...HELP_KEYWORDS];
 const CANONICAL_KEYWORDS = new Set(ALL_KEYWORDS.map((k) => k.replaceAll(' ', '')));
@@ -42,15 +43,6 @@ const PHRASE_EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['no quiero recibir mensajes', 'es-no-quiero-mensajes'],
   ['dejen de enviarme mensajes', 'es-dejen-de'],
 ];
-
-function expectedForKeyword(keyword: string): InboundIntent {
-  const canonical = keyword.replaceAll(' ', '');
-  if (OPT_OUT_KEYWORDS.includes(keyword)) {
-    return { kind: 'opt-out', via: 'keyword', keyword: canonical, allChannels: canonical === 'STOPALL' };
-  }
-  if (OPT_IN_KEYWORDS.includes(keyword)) return { kind: 'opt-in', keyword: canonical };
-  return { kind: 'help', keyword: canonical };
-}
 
 /** Structural check of every variant of the union, including exact key sets. */
 function isWellFormed(r: InboundIntent): boolean {

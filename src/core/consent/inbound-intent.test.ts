@@ -5,18 +5,8 @@ import {
   OPT_OUT_KEYWORDS,
   OPT_OUT_PHRASE_IDS,
   classifyInboundReply,
-  type InboundIntent,
 } from './inbound-intent.ts';
-
-/** The expected result for a bare keyword from one of the exported lists. */
-function expectedForKeyword(keyword: string): InboundIntent {
-  const canonical = keyword.replaceAll(' ', '');
-  if (OPT_OUT_KEYWORDS.includes(keyword)) {
-    return { kind: 'opt-out', via: 'keyword', keyword: canonical, allChannels: canonical === 'STOPALL' };
-  }
-  if (OPT_IN_KEYWORDS.includes(keyword)) return { kind: 'opt-in', keyword: canonical };
-  return { kind: 'help', keyword: canonical };
-}
+import { expectedForKeyword } from '../testing/keyword-expectations.ts';
 
 function titleCase(s: string): string {
   return s.toLowerCase().replace(/(^|\s)(\p{L})/gu, (_m, sep: string, c: string) => sep + c.toUpperCase());
