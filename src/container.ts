@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from './app/context.ts';
-import { ingestStatus } from './app/ingest-status.ts';
+import { ingestStatuses } from './app/ingest-status.ts';
 import type { Clock, IdSource } from './app/ports.ts';
 import { createSimulatorProvider, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
 import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
@@ -66,7 +66,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     failureRate: config.carrier.failureRate,
     readReceipts: config.carrier.readReceipts,
     random: overrides.random ?? Math.random,
-    onStatus: (event) => ingestStatus(deps, event),
+    onStatuses: (events) => ingestStatuses(deps, events),
     onError: (error) => {
       logger.error({ err: error }, 'simulator receipt failed');
     },

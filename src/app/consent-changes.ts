@@ -1,8 +1,9 @@
 import type { AuditActor } from '../core/access/actor.ts';
 import type { ConsentEvidence, ConsentSource, ConsentStatus, Purpose } from '../core/consent/consent.ts';
-import type { InboundMessageId, MessageId, PatientId } from '../core/ids.ts';
+import type { InboundMessageId, PatientId } from '../core/ids.ts';
 import type { Channel } from '../core/messaging/channel.ts';
 import type { StoreSession } from './ports.ts';
+import { toStatusChangeBatch } from './status-changes.ts';
 
 export interface ConsentChange {
   readonly patientId: PatientId;
@@ -60,45 +61,19 @@ export async function applyConsentChange(
   }
   if (change.status === 'granted') return 0;
   const queued = await tx.messages.queuedFor(change.patientId, change.channels);
-  for (const messageId of queued) {
-    await cancelMessage(tx, {
-      messageId,
-      patientId: change.patientId,
-      reason: 'CONSENT_REVOKED',
-      actor: change.actor,
-      requestId: change.requestId,
-      at: change.at,
-    });
-  }
+  await tx.messages.recordStatusChanges(
+    toStatusChangeBatch(
+      queued.map((messageId) => ({
+        messageId,
+        patientId: change.patientId,
+        status: 'cancelled',
+        reason: 'CONSENT_REVOKED',
+        source: 'wardline',
+        at: change.at,
+        actor: change.actor,
+        requestId: change.requestId,
+      })),
+    ),
+  );
   return queued.length;
-}
-
-/**
- * Cancels one message that has not reached the carrier: status, timeline and audit together.
- * @param tx - a store session inside a transaction
- * @param c - the message, its patient, a stable reason code, who caused it and when
- */
-export async function cancelMessage(
-  tx: StoreSession,
-  c: {
-    readonly messageId: MessageId;
-    readonly patientId: PatientId;
-    readonly reason: string;
-    readonly actor: AuditActor;
-    readonly requestId: string | null;
-    readonly at: Date;
-  },
-): Promise<void> {
-  await tx.messages.setStatus(c.messageId, 'cancelled', c.reason);
-  await tx.messages.appendStatusEvent(c.messageId, { status: 'cancelled', reason: c.reason, source: 'wardline', occurredAt: c.at });
-  await tx.audit.append({
-    actor: c.actor,
-    action: 'message.cancelled',
-    outcome: 'success',
-    targetType: 'message',
-    targetId: c.messageId,
-    patientId: c.patientId,
-    reason: c.reason,
-    requestId: c.requestId,
-  });
 }

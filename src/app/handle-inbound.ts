@@ -44,37 +44,39 @@ async function queueKeywordReply(
   inReplyTo: InboundMessageId,
 ): Promise<MessageId> {
   const id = deps.ids.uuid() as MessageId;
-  const now = deps.clock.now();
-  await tx.messages.insert({
-    id,
-    patientId: patient.id,
-    wardId: patient.wardId,
-    channel,
-    category: 'administrative',
-    purpose: 'care',
-    body: phi(body),
-    templateId: null,
-    relatedRecord: null,
-    consentBasis: 'keyword-reply',
-    overrideJustification: null,
-    inReplyTo,
-    sender: SYSTEM,
-    idempotencyKey: null,
-    requestHash: null,
-  });
-  await tx.messages.appendStatusEvent(id, { status: 'queued', reason: null, source: 'wardline', occurredAt: now });
-  await tx.outbox.enqueue(id, now);
-  await tx.audit.append({
-    actor: SYSTEM,
-    action: 'message.queued',
-    outcome: 'success',
-    targetType: 'message',
-    targetId: id,
-    patientId: patient.id,
-    reason: 'keyword-reply',
-    requestId: null,
-    details: { channel, consentBasis: 'keyword-reply' },
-  });
+  await tx.messages.queue(
+    {
+      id,
+      patientId: patient.id,
+      wardId: patient.wardId,
+      channel,
+      category: 'administrative',
+      purpose: 'care',
+      body: phi(body),
+      templateId: null,
+      relatedRecord: null,
+      consentBasis: 'keyword-reply',
+      overrideJustification: null,
+      inReplyTo,
+      sender: SYSTEM,
+      idempotencyKey: null,
+      requestHash: null,
+    },
+    [
+      {
+        actor: SYSTEM,
+        action: 'message.queued',
+        outcome: 'success',
+        targetType: 'message',
+        targetId: id,
+        patientId: patient.id,
+        reason: 'keyword-reply',
+        requestId: null,
+        details: { channel, consentBasis: 'keyword-reply' },
+      },
+    ],
+    deps.clock.now(),
+  );
   return id;
 }
 

@@ -101,6 +101,19 @@ export interface StatusEventRecord {
   readonly occurredAt: Date;
 }
 
+/** What a batch of status changes writes: each message's new status, the timeline, the audit trail. */
+export interface StatusChangeBatch {
+  readonly finals: readonly {
+    readonly messageId: MessageId;
+    readonly status: MessageStatus;
+    readonly reason: string | null;
+    /** The carrier's id, kept when the message has none yet (a receipt that beat the send's bookkeeping). */
+    readonly provider: { readonly name: string; readonly messageId: string } | null;
+  }[];
+  readonly events: readonly (StatusEventRecord & { readonly messageId: MessageId })[];
+  readonly audits: readonly AuditEventInput[];
+}
+
 export interface MessageFilter {
   readonly patientId?: PatientId;
   readonly from?: Date;
@@ -144,6 +157,7 @@ export interface StoreSession {
   readonly patients: {
     insert(patient: NewPatient): Promise<void>;
     get(id: PatientId): Promise<PatientRecord | null>;
+    getMany(ids: readonly PatientId[]): Promise<PatientRecord[]>;
     /** Patients whose phone (sms/text) or WhatsApp number equals `number`. */
     findByContact(channel: Channel, number: Phi<E164>): Promise<PatientRecord[]>;
   };
@@ -153,30 +167,37 @@ export interface StoreSession {
     ledger(patientId: PatientId): Promise<ConsentEventRecord[]>;
     /** Takes a row lock serialising consent changes and dispatch decisions for one patient. */
     lockPatient(patientId: PatientId): Promise<void>;
-    /** The same lock, found through a message; returns the patient's id, or null for an unknown message. */
-    lockPatientOfMessage(messageId: MessageId): Promise<PatientId | null>;
+    /** The same lock for the patients of several messages, taken in patient-id order (no deadlock). */
+    lockPatientsOfMessages(messageIds: readonly MessageId[]): Promise<void>;
+    /** The ledgers of several patients, each oldest first. */
+    ledgers(patientIds: readonly PatientId[]): Promise<Map<PatientId, ConsentEventRecord[]>>;
   };
   readonly messages: {
-    insert(message: NewMessage): Promise<void>;
+    /**
+     * Queues a message: the row, its `queued` timeline event, its outbox row and the given audit events,
+     * all or nothing.
+     */
+    queue(message: NewMessage, audits: readonly AuditEventInput[], at: Date): Promise<void>;
     get(id: MessageId): Promise<MessageRecord | null>;
-    /** The message row locked for update (dispatch, status ingest). */
-    getForUpdate(id: MessageId): Promise<MessageRecord | null>;
+    /** Message rows locked for update, in id order (dispatch, status ingest). */
+    getManyForUpdate(ids: readonly MessageId[]): Promise<MessageRecord[]>;
     body(id: MessageId): Promise<Phi<string> | null>;
+    bodies(ids: readonly MessageId[]): Promise<Map<MessageId, Phi<string>>>;
     findByIdempotencyKey(senderId: string, key: string): Promise<MessageRecord | null>;
     findByProviderId(provider: string, providerMessageId: string): Promise<MessageId | null>;
     list(filter: MessageFilter): Promise<MessageRecord[]>;
     /** Ids of queued messages for a patient on some channels, locked for update. */
     queuedFor(patientId: PatientId, channels: readonly Channel[]): Promise<MessageId[]>;
-    setStatus(id: MessageId, status: MessageStatus, reason: string | null): Promise<void>;
-    setProvider(id: MessageId, provider: string, providerMessageId: string): Promise<void>;
-    appendStatusEvent(id: MessageId, event: StatusEventRecord): Promise<void>;
+    /** Status changes of many messages, their timeline events and audit events, all or nothing. */
+    recordStatusChanges(batch: StatusChangeBatch): Promise<void>;
+    /** Remembers the carrier's ids of messages it accepted. */
+    setProviders(accepted: readonly { messageId: MessageId; provider: string; providerMessageId: string }[]): Promise<void>;
     timeline(id: MessageId): Promise<StatusEventRecord[]>;
   };
   readonly outbox: {
-    enqueue(messageId: MessageId, availableAt: Date): Promise<void>;
     /** Claims up to `limit` due rows with FOR UPDATE SKIP LOCKED and leases them until `leaseUntil`. */
     claim(now: Date, limit: number, leaseUntil: Date): Promise<OutboxClaim[]>;
-    complete(outboxId: number): Promise<void>;
+    complete(outboxIds: readonly number[]): Promise<void>;
     retry(outboxId: number, availableAt: Date, errorCode: string): Promise<void>;
   };
   readonly inbound: {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { auditActorOf, hasPermission } from '../core/access/actor.ts';
 import { sendPermission } from '../core/access/permissions.ts';
 import { decideConsent, type ConsentDecision, type Purpose } from '../core/consent/consent.ts';
+import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
@@ -132,17 +133,23 @@ export async function sendMessage(
   }
   if (cmd.body === undefined) throw new DomainError('VALIDATION_FAILED', 'A message needs a body or a template.');
   const id = deps.ids.uuid() as MessageId;
-  const now = deps.clock.now();
+  const details = { channel: cmd.channel, category: cmd.category, purpose, consentBasis: decision.basis };
+  const target = { targetType: 'message', targetId: id, patientId: patient.id, requestId: ctx.requestId } as const;
+  const audits: AuditEventInput[] = [{ actor, action: 'message.queued', outcome: 'success', reason: null, details, ...target }];
+  if (decision.basis === 'override') {
+    // Flagged to the security officer: high severity; the justification is kept encrypted on the message.
+    audits.push({ actor, action: 'consent.overridden', outcome: 'success', reason: 'CONSENT_REQUIRED', details: { ...details, severity: 'high' }, ...target });
+  }
   try {
-    await deps.store.transaction(async (tx) => {
-      await tx.messages.insert({
+    await deps.store.messages.queue(
+      {
         id,
         patientId: patient.id,
         wardId: patient.wardId,
         channel: cmd.channel,
         category: cmd.category,
         purpose,
-        body: cmd.body as Phi<string>,
+        body: cmd.body,
         templateId: null,
         relatedRecord: cmd.relatedRecord ?? null,
         consentBasis: decision.basis,
@@ -151,18 +158,10 @@ export async function sendMessage(
         sender: actor,
         idempotencyKey: cmd.idempotencyKey ?? null,
         requestHash: hash,
-      });
-      await tx.messages.appendStatusEvent(id, { status: 'queued', reason: null, source: 'wardline', occurredAt: now });
-      await tx.outbox.enqueue(id, now);
-      const details = { channel: cmd.channel, category: cmd.category, purpose, consentBasis: decision.basis };
-      const target = { targetType: 'message', targetId: id, patientId: patient.id, requestId: ctx.requestId } as const;
-      await tx.audit.append({ actor, action: 'message.queued', outcome: 'success', reason: null, details, ...target });
-      if (decision.basis === 'override') {
-        // Flagged to the security officer: high severity, justification kept encrypted on the message.
-        const flagged = { ...details, severity: 'high' };
-        await tx.audit.append({ actor, action: 'consent.overridden', outcome: 'success', reason: 'CONSENT_REQUIRED', details: flagged, ...target });
-      }
-    });
+      },
+      audits,
+      deps.clock.now(),
+    );
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
     if (cmd.idempotencyKey !== undefined && hash !== null) {

@@ -1,9 +1,27 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { ConsentSource, ConsentStatus, Purpose } from '../../core/consent/consent.ts';
 import type { PatientId } from '../../core/ids.ts';
 import type { Channel } from '../../core/messaging/channel.ts';
-import type { StoreSession } from '../../app/ports.ts';
-import type { Database } from './schema.ts';
+import type { ConsentEventRecord, StoreSession } from '../../app/ports.ts';
+import type { ConsentEventTable, Database } from './schema.ts';
+
+function toRecord(r: Selectable<ConsentEventTable>): ConsentEventRecord {
+  return {
+    id: r.id,
+    sequence: r.seq,
+    channel: r.channel as Channel,
+    purpose: r.purpose as Purpose,
+    status: r.status as ConsentStatus,
+    source: r.source as ConsentSource,
+    occurredAt: r.recorded_at,
+    evidence: {
+      ...(r.wording_shown === null ? {} : { wordingShown: r.wording_shown }),
+      ...(r.captured_by === null ? {} : { capturedBy: r.captured_by }),
+      ...(r.captured_at === null ? {} : { capturedAt: r.captured_at.toISOString() }),
+    },
+    recordedBy: { type: r.recorded_by_type, id: r.recorded_by_id },
+  };
+}
 
 /** The append-only consent ledger (the table's trigger refuses UPDATE and DELETE). */
 export function createConsentRepository(db: Kysely<Database>): StoreSession['consents'] {
@@ -34,33 +52,27 @@ export function createConsentRepository(db: Kysely<Database>): StoreSession['con
         .where('patient_id', '=', patientId)
         .orderBy('seq')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        sequence: r.seq,
-        channel: r.channel as Channel,
-        purpose: r.purpose as Purpose,
-        status: r.status as ConsentStatus,
-        source: r.source as ConsentSource,
-        occurredAt: r.recorded_at,
-        evidence: {
-          ...(r.wording_shown === null ? {} : { wordingShown: r.wording_shown }),
-          ...(r.captured_by === null ? {} : { capturedBy: r.captured_by }),
-          ...(r.captured_at === null ? {} : { capturedAt: r.captured_at.toISOString() }),
-        },
-        recordedBy: { type: r.recorded_by_type, id: r.recorded_by_id },
-      }));
+      return rows.map(toRecord);
     },
     async lockPatient(patientId) {
       await db.selectFrom('patient').select('id').where('id', '=', patientId).forUpdate().execute();
     },
-    async lockPatientOfMessage(messageId) {
-      const row = await db
+    async lockPatientsOfMessages(messageIds) {
+      if (messageIds.length === 0) return;
+      await db
         .selectFrom('patient')
         .select('id')
-        .where('id', '=', db.selectFrom('message').select('patient_id').where('id', '=', messageId))
+        .where('id', 'in', db.selectFrom('message').select('patient_id').where('id', 'in', [...messageIds]))
+        .orderBy('id')
         .forUpdate()
-        .executeTakeFirst();
-      return row === undefined ? null : (row.id as PatientId);
+        .execute();
+    },
+    async ledgers(patientIds) {
+      const byPatient = new Map<PatientId, ConsentEventRecord[]>(patientIds.map((id) => [id, []]));
+      if (patientIds.length === 0) return byPatient;
+      const rows = await db.selectFrom('consent_event').selectAll().where('patient_id', 'in', [...patientIds]).orderBy('seq').execute();
+      for (const r of rows) byPatient.get(r.patient_id as PatientId)?.push(toRecord(r));
+      return byPatient;
     },
   };
 }

@@ -1,9 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Purpose } from '../../core/consent/consent.ts';
 import type { Category, Channel } from '../../core/messaging/channel.ts';
 import type { MessageStatus } from '../../core/messaging/delivery-status.ts';
 import type { InboundMessageId, MessageId, PatientId, WardId } from '../../core/ids.ts';
-import type { ConsentBasis, MessageRecord, StoreSession } from '../../app/ports.ts';
+import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../../app/ports.ts';
+import { auditRow } from './audit.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database, MessageTable } from './schema.ts';
 
@@ -56,45 +57,64 @@ function toRecord(r: Row): MessageRecord {
   };
 }
 
-/** Messages (bodies encrypted) and their append-only status timeline. */
-export function createMessageRepository(db: Kysely<Database>, cipher: FieldCipher): StoreSession['messages'] {
+function messageRow(m: NewMessage, cipher: FieldCipher): Insertable<MessageTable> {
   return {
-    async insert(m) {
+    id: m.id,
+    patient_id: m.patientId,
+    ward_id: m.wardId,
+    channel: m.channel,
+    category: m.category,
+    purpose: m.purpose,
+    body_enc: cipher.encrypt(m.body),
+    template_id: m.templateId,
+    related_record: m.relatedRecord === null ? null : JSON.stringify(m.relatedRecord),
+    consent_basis: m.consentBasis,
+    override_justification_enc: m.overrideJustification === null ? null : cipher.encrypt(m.overrideJustification),
+    in_reply_to: m.inReplyTo,
+    status: 'queued',
+    sender_type: m.sender.type,
+    sender_id: m.sender.id,
+    idempotency_key: m.idempotencyKey,
+    request_hash: m.requestHash,
+  };
+}
+
+/** Messages (bodies encrypted) and their append-only status timeline. */
+export function createMessageRepository(
+  db: Kysely<Database>,
+  cipher: FieldCipher,
+  uuid: () => string,
+): StoreSession['messages'] {
+  return {
+    async queue(m, audits, at) {
+      // One statement (data-modifying CTEs): atomic without a transaction round trip of its own.
       await db
-        .insertInto('message')
-        .values({
-          id: m.id,
-          patient_id: m.patientId,
-          ward_id: m.wardId,
-          channel: m.channel,
-          category: m.category,
-          purpose: m.purpose,
-          body_enc: cipher.encrypt(m.body),
-          template_id: m.templateId,
-          related_record: m.relatedRecord === null ? null : JSON.stringify(m.relatedRecord),
-          consent_basis: m.consentBasis,
-          override_justification_enc:
-            m.overrideJustification === null ? null : cipher.encrypt(m.overrideJustification),
-          in_reply_to: m.inReplyTo,
-          status: 'queued',
-          sender_type: m.sender.type,
-          sender_id: m.sender.id,
-          idempotency_key: m.idempotencyKey,
-          request_hash: m.requestHash,
-        })
+        .with('m', (q) => q.insertInto('message').values(messageRow(m, cipher)).returning('id'))
+        .with('s', (q) =>
+          q.insertInto('message_status_event').values({ message_id: m.id, status: 'queued', reason: null, source: 'wardline', occurred_at: at }),
+        )
+        .with('o', (q) => q.insertInto('outbox').values({ message_id: m.id, available_at: at }))
+        .insertInto('audit_event')
+        .values(audits.map((a) => auditRow(a, uuid)))
         .execute();
     },
     async get(id) {
       const row = await db.selectFrom('message').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : toRecord(row);
     },
-    async getForUpdate(id) {
-      const row = await db.selectFrom('message').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
-      return row === undefined ? null : toRecord(row);
+    async getManyForUpdate(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('message').select(COLUMNS).where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+      return rows.map(toRecord);
     },
     async body(id) {
       const row = await db.selectFrom('message').select('body_enc').where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : cipher.decrypt(row.body_enc);
+    },
+    async bodies(ids) {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('message').select(['id', 'body_enc']).where('id', 'in', [...ids]).execute();
+      return new Map(rows.map((r) => [r.id as MessageId, cipher.decrypt(r.body_enc)]));
     },
     async findByIdempotencyKey(senderId, key) {
       const row = await db
@@ -141,26 +161,32 @@ export function createMessageRepository(db: Kysely<Database>, cipher: FieldCiphe
         .execute();
       return rows.map((r) => r.id as MessageId);
     },
-    async setStatus(id, status, reason) {
-      await db
-        .updateTable('message')
-        .set({ status, status_reason: reason, updated_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .execute();
+    async recordStatusChanges({ finals, events, audits }) {
+      // One statement: the update, the timeline and the audit rows commit together even outside a transaction.
+      const ctes = [];
+      if (finals.length > 0) {
+        const values = finals.map(
+          (f) => sql`(${f.messageId}::uuid, ${f.status}::text, ${f.reason}::text, ${f.provider?.name ?? null}::text, ${f.provider?.messageId ?? null}::text)`,
+        );
+        ctes.push(sql`u AS (UPDATE message m SET status = v.status, status_reason = v.reason,
+          provider = coalesce(m.provider, v.provider), provider_message_id = coalesce(m.provider_message_id, v.pmid),
+          updated_at = now()
+          FROM (VALUES ${sql.join(values)}) AS v(id, status, reason, provider, pmid) WHERE m.id = v.id RETURNING 1)`);
+      }
+      if (events.length > 0) {
+        const values = events.map((e) => ({ message_id: e.messageId, status: e.status, reason: e.reason, source: e.source, occurred_at: e.occurredAt }));
+        const insert = db.insertInto('message_status_event').values(values).onConflict((oc) => oc.columns(['message_id', 'status']).doNothing());
+        ctes.push(sql`e AS (${insert} RETURNING 1)`);
+      }
+      const tail = audits.length > 0 ? sql`${db.insertInto('audit_event').values(audits.map((a) => auditRow(a, uuid)))}` : sql`SELECT 1`;
+      await (ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ${tail}` : tail).execute(db);
     },
-    async setProvider(id, provider, providerMessageId) {
-      await db
-        .updateTable('message')
-        .set({ provider, provider_message_id: providerMessageId, updated_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .execute();
-    },
-    async appendStatusEvent(id, e) {
-      await db
-        .insertInto('message_status_event')
-        .values({ message_id: id, status: e.status, reason: e.reason, source: e.source, occurred_at: e.occurredAt })
-        .onConflict((oc) => oc.columns(['message_id', 'status']).doNothing())
-        .execute();
+    async setProviders(accepted) {
+      if (accepted.length === 0) return;
+      const values = accepted.map((a) => sql`(${a.messageId}::uuid, ${a.provider}::text, ${a.providerMessageId}::text)`);
+      await sql`UPDATE message m SET provider = v.provider, provider_message_id = v.pmid, updated_at = now()
+        FROM (VALUES ${sql.join(values)}) AS v(id, provider, pmid)
+        WHERE m.id = v.id AND m.provider_message_id IS NULL`.execute(db);
     },
     async timeline(id) {
       const rows = await db

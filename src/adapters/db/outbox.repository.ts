@@ -10,9 +10,6 @@ import type { Database } from './schema.ts';
  */
 export function createOutboxRepository(db: Kysely<Database>): StoreSession['outbox'] {
   return {
-    async enqueue(messageId, availableAt) {
-      await db.insertInto('outbox').values({ message_id: messageId, available_at: availableAt }).execute();
-    },
     async claim(now, limit, leaseUntil) {
       const rows = await db
         .updateTable('outbox')
@@ -34,8 +31,9 @@ export function createOutboxRepository(db: Kysely<Database>): StoreSession['outb
         .execute();
       return rows.map((r) => ({ outboxId: r.id, messageId: r.message_id as MessageId, attempts: r.attempts }));
     },
-    async complete(outboxId) {
-      await db.deleteFrom('outbox').where('id', '=', outboxId).execute();
+    async complete(outboxIds) {
+      if (outboxIds.length === 0) return;
+      await db.deleteFrom('outbox').where('id', 'in', [...outboxIds]).execute();
     },
     async retry(outboxId, availableAt, errorCode) {
       await db

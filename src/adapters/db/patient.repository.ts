@@ -52,6 +52,11 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
       const row = await db.selectFrom('patient').selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : toRecord(row, cipher);
     },
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('patient').selectAll().where('id', 'in', [...ids]).execute();
+      return rows.map((r) => toRecord(r, cipher));
+    },
     async findByContact(channel: Channel, number) {
       const index = cipher.blindIndex(number);
       const rows = await db

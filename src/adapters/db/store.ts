@@ -14,7 +14,7 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
   return {
     patients: createPatientRepository(db, cipher),
     consents: createConsentRepository(db),
-    messages: createMessageRepository(db, cipher),
+    messages: createMessageRepository(db, cipher, uuid),
     outbox: createOutboxRepository(db),
     inbound: createInboundRepository(db, cipher),
     audit: createAuditRepository(db, uuid),

@@ -59,3 +59,23 @@ export function canTransition(current: MessageStatus, next: MessageStatus): bool
       return PROGRESS_RANK[next] > PROGRESS_RANK[current];
   }
 }
+
+/**
+ * Applies carrier or Wardline status events to a message in arrival order, each only if `canTransition` allows it
+ * from the status reached so far (so sent, delivered and read arriving together all apply, in order).
+ * @param current - the message's status now
+ * @param proposed - the statuses to apply, in arrival order
+ * @returns the final status and, for each proposed status, whether it applied
+ */
+export function foldStatuses(
+  current: MessageStatus,
+  proposed: readonly MessageStatus[],
+): { status: MessageStatus; applied: boolean[] } {
+  let status = current;
+  const applied = proposed.map((next) => {
+    if (!canTransition(status, next)) return false;
+    status = next;
+    return true;
+  });
+  return { status, applied };
+}

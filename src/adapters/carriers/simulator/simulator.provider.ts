@@ -3,14 +3,19 @@ import type { CarrierStatus } from '../../../core/messaging/delivery-status.ts';
 import { reveal } from '../../../core/phi/phi.ts';
 import type { CarrierStatusEvent, MessagingProvider } from '../../../app/ports.ts';
 
+type Receipt = CarrierStatusEvent & { messageId: MessageId };
+
 export interface SimulatorOptions {
   readonly latencyMs: number;
   readonly failureRate: number;
   readonly readReceipts: boolean;
   /** Randomness source in [0, 1); injected so tests can force failures. */
   readonly random: () => number;
-  /** Where receipts go: the same status-ingest path real carriers' webhooks use. */
-  readonly onStatus: (event: CarrierStatusEvent & { messageId: MessageId }) => Promise<unknown>;
+  /**
+   * Where receipts go: the same status-ingest path real carriers' webhooks use. Receipts that fall due together
+   * are delivered together, in order, as a carrier's batched callbacks would be.
+   */
+  readonly onStatuses: (events: readonly Receipt[]) => Promise<unknown>;
   readonly onError: (error: unknown) => void;
 }
 
@@ -32,33 +37,59 @@ export interface SimulatorProvider extends MessagingProvider {
 const INBOX_LIMIT = 50;
 
 /**
- * A carrier that behaves like one, for development and tests: accepts a message, then sends `sent`,
- * `delivered` (or `failed`, at the configured rate) and `read` receipts after the configured latency through
- * the status-ingest path. Sends are idempotent on Wardline's message id, as the carrier contract requires.
+ * A carrier that behaves like one, for development and tests: accepts a message, then reports `sent`,
+ * `delivered` (or `failed`, at the configured rate) and `read` after the configured latency through the
+ * status-ingest path. Sends are idempotent on Wardline's message id, as the carrier contract requires.
  * @param options - latency, failure rate, read receipts and the receipt sink
  */
 export function createSimulatorProvider(options: SimulatorOptions): SimulatorProvider {
   const accepted = new Map<string, string>();
   const phones = new Map<string, SimulatedPhoneMessage[]>();
-  const pending = new Set<Promise<void>>();
+  /** Receipts not yet delivered, in due order (stable for equal times). */
+  let due: { at: number; receipt: Omit<Receipt, 'occurredAt'> }[] = [];
+  let timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  let flushing: Promise<void> | null = null;
   let counter = 0;
+  let idleWaiters: (() => void)[] = [];
 
-  const wait = (ms: number): Promise<void> =>
-    new Promise((resolve) => (ms === 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
-
-  async function receipts(messageId: MessageId, providerMessageId: string, fail: boolean): Promise<void> {
-    const steps: CarrierStatus[] = fail ? ['sent', 'failed'] : options.readReceipts ? ['sent', 'delivered', 'read'] : ['sent', 'delivered'];
-    for (const [i, status] of steps.entries()) {
-      await wait(i === 0 ? Math.floor(options.latencyMs / 3) : options.latencyMs);
-      await options.onStatus({
-        provider: 'simulator',
-        providerMessageId,
-        messageId,
-        status,
-        errorCode: status === 'failed' ? 'SIMULATED_UNDELIVERABLE' : null,
-        occurredAt: new Date(),
-      });
+  function arm(): void {
+    if (timer !== null || flushing !== null) return;
+    const next = due[0];
+    if (next === undefined) {
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+      return;
     }
+    const wait = next.at - Date.now();
+    timer = wait <= 0 ? setImmediate(flush) : setTimeout(flush, wait);
+  }
+
+  function flush(): void {
+    timer = null;
+    const now = Date.now();
+    const cut = due.findIndex((d) => d.at > now);
+    const ready = cut === -1 ? due : due.slice(0, cut);
+    due = cut === -1 ? [] : due.slice(cut);
+    const occurredAt = new Date(now);
+    flushing = options
+      .onStatuses(ready.map((d) => ({ ...d.receipt, occurredAt })))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          options.onError(error);
+        },
+      )
+      .finally(() => {
+        flushing = null;
+        arm();
+      });
+  }
+
+  function schedule(receipt: Omit<Receipt, 'occurredAt'>, at: number): void {
+    let i = due.length;
+    while (i > 0 && (due[i - 1]?.at ?? 0) > at) i -= 1;
+    due.splice(i, 0, { at, receipt });
+    arm();
   }
 
   return {
@@ -76,17 +107,23 @@ export function createSimulatorProvider(options: SimulatorOptions): SimulatorPro
         inbox.push({ messageId: envelope.messageId, channel: envelope.channel, body: reveal(envelope.body), receivedAt: new Date() });
         phones.set(to, inbox.slice(-INBOX_LIMIT));
       }
-      const job = receipts(envelope.messageId, providerMessageId, fail)
-        .catch(options.onError)
-        .finally(() => pending.delete(job));
-      pending.add(job);
+      const steps: CarrierStatus[] = fail ? ['sent', 'failed'] : options.readReceipts ? ['sent', 'delivered', 'read'] : ['sent', 'delivered'];
+      let at = Date.now() + Math.floor(options.latencyMs / 3);
+      for (const status of steps) {
+        schedule(
+          { provider: 'simulator', providerMessageId, messageId: envelope.messageId, status, errorCode: status === 'failed' ? 'SIMULATED_UNDELIVERABLE' : null },
+          at,
+        );
+        at += options.latencyMs;
+      }
       return { ok: true, providerMessageId };
     },
     inbox(e164) {
       return phones.get(e164) ?? [];
     },
-    async idle() {
-      while (pending.size > 0) await Promise.all([...pending]);
+    idle() {
+      if (timer === null && flushing === null && due.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
 }
