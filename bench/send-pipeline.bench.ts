@@ -216,7 +216,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     ...(db === 'postgres' ? { DATABASE_URL: url, WARDLINE_DB_POOL_SIZE: String(POOL_SIZE) } : {}),
   });
   const container = await createContainer(config, {
-    logger: createLogger('silent', nullSink),
+    logger: createLogger(process.env['BENCH_LOG_LEVEL'] ?? 'silent', process.env['BENCH_LOG_LEVEL'] ? undefined : nullSink),
     ...(db === 'postgres' ? { schema } : {}),
   });
   const app = await buildApp(container.deps, { simulator: container.simulator });

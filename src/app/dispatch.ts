@@ -93,6 +93,8 @@ async function record(deps: AppDeps, sends: readonly Send[], results: readonly S
     }
   });
   await deps.store.transaction(async (tx) => {
+    // Row locks in id order, like every transaction that touches several messages (no deadlock with receipts).
+    await tx.messages.getManyForUpdate(sends.map((send) => send.envelope.messageId));
     await tx.messages.setProviders(accepted);
     for (const r of retries) await tx.outbox.retry(r.outboxId, r.at, r.errorCode);
     await tx.messages.recordStatusChanges(toStatusChangeBatch(failures));

@@ -157,6 +157,7 @@ export function createMessageRepository(
         .where('patient_id', '=', patientId)
         .where('channel', 'in', [...channels])
         .where('status', '=', 'queued')
+        .orderBy('id')
         .forUpdate()
         .execute();
       return rows.map((r) => r.id as MessageId);

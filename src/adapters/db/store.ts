@@ -22,8 +22,17 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
   };
 }
 
+/** PostgreSQL's deadlock_detected and serialization_failure: the whole transaction may simply run again. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 4;
+
+function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has(String((error as { code?: unknown }).code));
+}
+
 /**
- * The Kysely implementation of the `Store` port.
+ * The Kysely implementation of the `Store` port. A transaction that loses a deadlock or a serialization conflict
+ * is run again (callbacks only touch the database and memory, so re-running them is safe).
  * @param db - the database
  * @param cipher - field encryption for PHI columns
  * @param uuid - event id source for audit rows
@@ -31,6 +40,14 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
 export function createKyselyStore(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): Store {
   return {
     ...createSession(db, cipher, uuid),
-    transaction: (fn) => db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid))),
+    transaction: async (fn) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid)));
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+        }
+      }
+    },
   };
 }
