@@ -3,7 +3,7 @@ import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import type { RequestContext } from './context.ts';
-import type { PatientRecord, StoreSession } from './ports.ts';
+import type { ConsentEventRecord, PatientRecord, StoreSession } from './ports.ts';
 
 /**
  * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission`.
@@ -31,8 +31,33 @@ export async function requirePermission(
 }
 
 /**
- * Loads a patient the actor may see. A patient that does not exist and one in another ward answer alike
- * (404), so ids cannot be probed; the second case is audited as a denial.
+ * Returns what was found about a patient if the actor may see it. A patient that does not exist and one in another
+ * ward answer alike (404), so ids cannot be probed; the second case is audited as a denial.
+ */
+async function visibleOrDeny<T extends { patient: PatientRecord }>(
+  session: StoreSession,
+  ctx: RequestContext,
+  patientId: PatientId,
+  found: T | null,
+): Promise<T> {
+  if (found !== null && canAccessPatient(ctx.actor, found.patient)) return found;
+  if (found !== null) {
+    await session.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'access.denied',
+      outcome: 'denied',
+      targetType: 'patient',
+      targetId: patientId,
+      patientId,
+      reason: "outside the actor's wards",
+      requestId: ctx.requestId,
+    });
+  }
+  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+}
+
+/**
+ * Loads a patient the actor may see (404 otherwise, audited when the patient exists).
  * @param session - the store session
  * @param ctx - the caller
  * @param patientId - the requested patient
@@ -43,20 +68,21 @@ export async function loadAccessiblePatient(
   patientId: PatientId,
 ): Promise<PatientRecord> {
   const patient = await session.patients.get(patientId);
-  if (patient !== null && canAccessPatient(ctx.actor, patient)) return patient;
-  if (patient !== null) {
-    await session.audit.append({
-      actor: auditActorOf(ctx.actor),
-      action: 'access.denied',
-      outcome: 'denied',
-      targetType: 'patient',
-      targetId: patientId,
-      patientId,
-      reason: 'outside the actor\'s wards',
-      requestId: ctx.requestId,
-    });
-  }
-  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+  return (await visibleOrDeny(session, ctx, patientId, patient === null ? null : { patient })).patient;
+}
+
+/**
+ * Loads a patient the actor may see together with its consent ledger, in one read (the send path).
+ * @param session - the store session
+ * @param ctx - the caller
+ * @param patientId - the requested patient
+ */
+export async function loadAccessiblePatientWithLedger(
+  session: StoreSession,
+  ctx: RequestContext,
+  patientId: PatientId,
+): Promise<{ patient: PatientRecord; ledger: ConsentEventRecord[] }> {
+  return visibleOrDeny(session, ctx, patientId, await session.patients.getWithLedger(patientId));
 }
 
 /** @param actor - the caller @returns the wards it may see, or null for every ward */

@@ -158,6 +158,8 @@ export interface StoreSession {
     insert(patient: NewPatient): Promise<void>;
     get(id: PatientId): Promise<PatientRecord | null>;
     getMany(ids: readonly PatientId[]): Promise<PatientRecord[]>;
+    /** A patient and its consent ledger (oldest first), in one read: the send path's hot read. */
+    getWithLedger(id: PatientId): Promise<{ patient: PatientRecord; ledger: ConsentEventRecord[] } | null>;
     /** Patients whose phone (sms/text) or WhatsApp number equals `number`. */
     findByContact(channel: Channel, number: Phi<E164>): Promise<PatientRecord[]>;
   };

@@ -8,7 +8,7 @@ import type { MessageId, PatientId } from '../core/ids.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
 import type { MessageStatus } from '../core/messaging/delivery-status.ts';
 import { reveal, type Phi } from '../core/phi/phi.ts';
-import { loadAccessiblePatient, requirePermission } from './access.ts';
+import { loadAccessiblePatientWithLedger, requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { PatientRecord } from './ports.ts';
 
@@ -50,7 +50,7 @@ interface Prepared {
 
 async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
   await requirePermission(deps.store, ctx, sendPermission(cmd.category));
-  const patient = await loadAccessiblePatient(deps.store, ctx, cmd.patientId);
+  const { patient, ledger } = await loadAccessiblePatientWithLedger(deps.store, ctx, cmd.patientId);
   if (cmd.template !== undefined) {
     throw new DomainError('TEMPLATE_NOT_FOUND', 'No approved template has this id.');
   }
@@ -58,7 +58,6 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
     throw new DomainError('NO_CONTACT_POINT', 'The patient has no WhatsApp number on record.');
   }
   const purpose = cmd.purpose ?? DEFAULT_PURPOSE[cmd.category];
-  const ledger = await deps.store.consents.ledger(cmd.patientId);
   const decision = decideConsent(ledger, {
     channel: cmd.channel,
     purpose,

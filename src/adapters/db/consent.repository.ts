@@ -23,6 +23,15 @@ function toRecord(r: Selectable<ConsentEventTable>): ConsentEventRecord {
   };
 }
 
+/**
+ * @param json - a consent_event row as PostgreSQL's json_agg renders it (timestamps as ISO strings)
+ * @returns the ledger record
+ */
+export function consentEventFromJson(json: Record<string, unknown>): ConsentEventRecord {
+  const row = json as unknown as Selectable<ConsentEventTable> & { recorded_at: string; captured_at: string | null };
+  return toRecord({ ...row, recorded_at: new Date(row.recorded_at), captured_at: row.captured_at === null ? null : new Date(row.captured_at) });
+}
+
 /** The append-only consent ledger (the table's trigger refuses UPDATE and DELETE). */
 export function createConsentRepository(db: Kysely<Database>): StoreSession['consents'] {
   return {

@@ -1,9 +1,10 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Channel } from '../../core/messaging/channel.ts';
 import { phi, reveal } from '../../core/phi/phi.ts';
 import type { E164, PatientId, WardId } from '../../core/ids.ts';
 import type { PatientRecord, StoreSession } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { consentEventFromJson } from './consent.repository.ts';
 import type { Database, PatientTable } from './schema.ts';
 
 function toRecord(row: Selectable<PatientTable>, cipher: FieldCipher): PatientRecord {
@@ -56,6 +57,21 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
       if (ids.length === 0) return [];
       const rows = await db.selectFrom('patient').selectAll().where('id', 'in', [...ids]).execute();
       return rows.map((r) => toRecord(r, cipher));
+    },
+    async getWithLedger(id) {
+      const row = await db
+        .selectFrom('patient as p')
+        .selectAll('p')
+        .select(
+          sql<Record<string, unknown>[]>`coalesce((SELECT json_agg(c ORDER BY c.seq) FROM consent_event c WHERE c.patient_id = p.id), '[]'::json)`.as(
+            'ledger',
+          ),
+        )
+        .where('p.id', '=', id)
+        .executeTakeFirst();
+      if (row === undefined) return null;
+      const { ledger, ...patient } = row;
+      return { patient: toRecord(patient, cipher), ledger: ledger.map(consentEventFromJson) };
     },
     async findByContact(channel: Channel, number) {
       const index = cipher.blindIndex(number);
