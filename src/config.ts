@@ -40,6 +40,7 @@ const EnvSchema = z
     WARDLINE_ORG_CONTACT: z.string().min(1).max(80).default('call 555-0100'),
     WARDLINE_QUIET_HOURS: quietHours.default('08:00-21:00'),
     WARDLINE_DISPATCHER: z.enum(['inline', 'off']).default('inline'),
+    WARDLINE_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     WARDLINE_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(600_000).default(300),
     WARDLINE_SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     WARDLINE_SIMULATOR_READ_RECEIPTS: bool.default(true),
@@ -84,6 +85,8 @@ export interface Config {
   readonly organisation: { readonly name: string; readonly contact: string };
   readonly quietHours: { readonly start: string; readonly end: string } | 'off';
   readonly dispatcher: 'inline' | 'off';
+  /** How long a successful token look-up is reused (0 disables the cache). */
+  readonly tokenCacheMs: number;
   readonly carrier:
     | { readonly kind: 'simulator'; readonly latencyMs: number; readonly failureRate: number; readonly readReceipts: boolean }
     | { readonly kind: 'twilio' | 'whatsapp-cloud' };
@@ -152,6 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     organisation: { name: e.WARDLINE_ORG_NAME, contact: e.WARDLINE_ORG_CONTACT },
     quietHours: e.WARDLINE_QUIET_HOURS === 'off' ? 'off' : { start: qStart, end: qEnd },
     dispatcher: e.WARDLINE_DISPATCHER,
+    tokenCacheMs: e.WARDLINE_TOKEN_CACHE_MS,
     carrier:
       e.TWILIO_ACCOUNT_SID !== undefined
         ? { kind: 'twilio' }

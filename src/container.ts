@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from './app/context.ts';
+import { createAuthenticator } from './app/directory.ts';
 import { ingestStatuses } from './app/ingest-status.ts';
 import type { Clock, IdSource } from './app/ports.ts';
 import { createSimulatorProvider, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
@@ -77,11 +78,13 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     ids: randomIds,
     logger,
     carrier: simulator,
+    authenticate: (token) => authenticate(token),
     settings: { defaultRegion: config.defaultRegion, organisation: config.organisation },
     wakeDispatcher: () => {
       worker.wake();
     },
   };
+  const authenticate = createAuthenticator(deps, { ttlMs: config.tokenCacheMs, maxEntries: 10_000 });
   const worker = createOutboxWorker(deps, { batchSize: 64, pollMs: 250 });
 
   return {

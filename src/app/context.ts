@@ -14,6 +14,8 @@ export interface AppDeps {
     readonly defaultRegion: string;
     readonly organisation: Organisation;
   };
+  /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
+  readonly authenticate: (token: string) => Promise<Actor | null>;
   /** Wakes the in-process dispatcher after a commit (no-op when dispatch runs elsewhere). */
   readonly wakeDispatcher: () => void;
 }

@@ -11,13 +11,36 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+/** Resolves a bearer token to its actor, or null for an unknown, expired or revoked token or a disabled principal. */
+export type Authenticator = (token: string) => Promise<Actor | null>;
+
 /**
- * @param deps - app dependencies
- * @param token - the presented bearer token
- * @returns the actor, or null for an unknown, expired or revoked token or a disabled principal
+ * Bearer-token authentication with a short cache of successful look-ups, because every API call authenticates.
+ * An entry lives at most `ttlMs` and never past the token's own expiry, so a revoked token or a disabled principal
+ * is refused within `ttlMs` on every process (see docs/decisions/0004-token-cache.md). Failures are not cached.
+ * @param deps - the store and the clock
+ * @param options - cache lifetime and size
  */
-export async function authenticate(deps: AppDeps, token: string): Promise<Actor | null> {
-  return deps.store.tokens.resolve(hashToken(token), deps.clock.now());
+export function createAuthenticator(
+  deps: Pick<AppDeps, 'store' | 'clock'>,
+  options: { ttlMs: number; maxEntries: number },
+): Authenticator {
+  const cache = new Map<string, { actor: Actor; until: number }>();
+  return async (token) => {
+    const hash = hashToken(token);
+    const now = deps.clock.now();
+    const hit = cache.get(hash);
+    if (hit !== undefined && hit.until > now.getTime()) return hit.actor;
+    cache.delete(hash);
+    const found = await deps.store.tokens.resolve(hash, now);
+    if (found === null) return null;
+    if (options.ttlMs > 0) {
+      const until = Math.min(now.getTime() + options.ttlMs, found.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
+      cache.set(hash, { actor: found.actor, until });
+      if (cache.size > options.maxEntries) cache.delete(cache.keys().next().value as string);
+    }
+    return found.actor;
+  };
 }
 
 /**

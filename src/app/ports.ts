@@ -213,8 +213,8 @@ export interface StoreSession {
   };
   readonly tokens: {
     insert(token: { readonly id: string; readonly principalId: PrincipalId; readonly tokenHash: string; readonly expiresAt: Date | null }): Promise<void>;
-    /** The active principal behind a token hash, if the token is valid at `now`. */
-    resolve(tokenHash: string, now: Date): Promise<Actor | null>;
+    /** The active principal behind a token hash and the token's expiry, if the token is valid at `now`. */
+    resolve(tokenHash: string, now: Date): Promise<{ actor: Actor; expiresAt: Date | null } | null>;
     exists(tokenHash: string): Promise<boolean>;
   };
   readonly wards: {

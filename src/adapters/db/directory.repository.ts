@@ -55,7 +55,7 @@ export function createDirectoryRepositories(
         const r = await db
           .selectFrom('api_token as t')
           .innerJoin('principal as p', 'p.id', 't.principal_id')
-          .select(['p.id', 'p.kind', 'p.permission_sets', 'p.ward_ids'])
+          .select(['p.id', 'p.kind', 'p.permission_sets', 'p.ward_ids', 't.expires_at'])
           .where('t.token_hash', '=', tokenHash)
           .where('t.revoked_at', 'is', null)
           .where('p.disabled_at', 'is', null)
@@ -68,7 +68,7 @@ export function createDirectoryRepositories(
           permissionSets: r.permission_sets as PermissionSetName[],
           wardIds: r.ward_ids as WardId[],
         };
-        return actor;
+        return { actor, expiresAt: r.expires_at };
       },
       async exists(tokenHash) {
         const r = await db.selectFrom('api_token').select('id').where('token_hash', '=', tokenHash).executeTakeFirst();

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../../core/access/actor.ts';
 import { DomainError } from '../../../core/errors.ts';
-import { authenticate } from '../../../app/directory.ts';
 import type { AppDeps, RequestContext } from '../../../app/context.ts';
 
 declare module 'fastify' {
@@ -27,7 +26,7 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const token = match?.[1];
     if (token === undefined) throw new DomainError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.');
-    const actor = await authenticate(deps, token);
+    const actor = await deps.authenticate(token);
     if (actor === null) throw new DomainError('UNAUTHENTICATED', 'The token is unknown, expired or revoked.');
     request.actor = actor;
   });
