@@ -64,7 +64,7 @@ export function createConsentRepository(db: Kysely<Database>): StoreSession['con
       return rows.map(toRecord);
     },
     async lockPatient(patientId) {
-      await db.selectFrom('patient').select('id').where('id', '=', patientId).forUpdate().execute();
+      await db.selectFrom('patient').select('id').where('id', '=', patientId).forNoKeyUpdate().execute();
     },
     async lockPatientsOfMessages(messageIds) {
       if (messageIds.length === 0) return;
@@ -73,7 +73,7 @@ export function createConsentRepository(db: Kysely<Database>): StoreSession['con
         .select('id')
         .where('id', 'in', db.selectFrom('message').select('patient_id').where('id', 'in', [...messageIds]))
         .orderBy('id')
-        .forUpdate()
+        .forNoKeyUpdate()
         .execute();
     },
     async ledgers(patientIds) {

@@ -3,6 +3,7 @@ import type { Purpose } from '../../core/consent/consent.ts';
 import type { Category, Channel } from '../../core/messaging/channel.ts';
 import type { MessageStatus } from '../../core/messaging/delivery-status.ts';
 import type { InboundMessageId, MessageId, PatientId, WardId } from '../../core/ids.ts';
+import type { AuditEventInput } from '../../core/audit/audit-event.ts';
 import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../../app/ports.ts';
 import { auditRow } from './audit.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
@@ -79,6 +80,40 @@ function messageRow(m: NewMessage, cipher: FieldCipher): Insertable<MessageTable
   };
 }
 
+/** A message to queue with its audit events. */
+export interface QueuedMessage {
+  readonly message: NewMessage;
+  readonly audits: readonly AuditEventInput[];
+  readonly at: Date;
+}
+
+/**
+ * Queues messages in one statement (data-modifying CTEs): each message row, its `queued` timeline event, its outbox
+ * row and its audit events. One statement is atomic without a transaction round trip of its own.
+ * @param db - the database or a transaction
+ * @param cipher - encrypts the bodies
+ * @param uuid - audit event ids
+ * @param items - the messages
+ */
+export async function insertQueued(
+  db: Kysely<Database>,
+  cipher: FieldCipher,
+  uuid: () => string,
+  items: readonly QueuedMessage[],
+): Promise<void> {
+  await db
+    .with('m', (q) => q.insertInto('message').values(items.map((i) => messageRow(i.message, cipher))).returning('id'))
+    .with('s', (q) =>
+      q.insertInto('message_status_event').values(
+        items.map((i) => ({ message_id: i.message.id, status: 'queued', reason: null, source: 'wardline' as const, occurred_at: i.at })),
+      ),
+    )
+    .with('o', (q) => q.insertInto('outbox').values(items.map((i) => ({ message_id: i.message.id, available_at: i.at }))))
+    .insertInto('audit_event')
+    .values(items.flatMap((i) => i.audits.map((a) => auditRow(a, uuid))))
+    .execute();
+}
+
 /** Messages (bodies encrypted) and their append-only status timeline. */
 export function createMessageRepository(
   db: Kysely<Database>,
@@ -86,25 +121,14 @@ export function createMessageRepository(
   uuid: () => string,
 ): StoreSession['messages'] {
   return {
-    async queue(m, audits, at) {
-      // One statement (data-modifying CTEs): atomic without a transaction round trip of its own.
-      await db
-        .with('m', (q) => q.insertInto('message').values(messageRow(m, cipher)).returning('id'))
-        .with('s', (q) =>
-          q.insertInto('message_status_event').values({ message_id: m.id, status: 'queued', reason: null, source: 'wardline', occurred_at: at }),
-        )
-        .with('o', (q) => q.insertInto('outbox').values({ message_id: m.id, available_at: at }))
-        .insertInto('audit_event')
-        .values(audits.map((a) => auditRow(a, uuid)))
-        .execute();
-    },
+    queue: (m, audits, at) => insertQueued(db, cipher, uuid, [{ message: m, audits, at }]),
     async get(id) {
       const row = await db.selectFrom('message').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : toRecord(row);
     },
     async getManyForUpdate(ids) {
       if (ids.length === 0) return [];
-      const rows = await db.selectFrom('message').select(COLUMNS).where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+      const rows = await db.selectFrom('message').select(COLUMNS).where('id', 'in', [...ids]).orderBy('id').forNoKeyUpdate().execute();
       return rows.map(toRecord);
     },
     async body(id) {
@@ -158,11 +182,12 @@ export function createMessageRepository(
         .where('channel', 'in', [...channels])
         .where('status', '=', 'queued')
         .orderBy('id')
-        .forUpdate()
+        .forNoKeyUpdate()
         .execute();
       return rows.map((r) => r.id as MessageId);
     },
     async recordStatusChanges({ finals, events, audits }) {
+      if (finals.length === 0 && events.length === 0 && audits.length === 0) return;
       // One statement: the update, the timeline and the audit rows commit together even outside a transaction.
       const ctes = [];
       if (finals.length > 0) {

@@ -8,6 +8,7 @@ import { createInboundRepository } from './inbound.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createPatientRepository } from './patient.repository.ts';
+import { createQueueBatcher } from './queue-batcher.ts';
 import type { Database } from './schema.ts';
 
 function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): StoreSession {
@@ -38,8 +39,10 @@ function isRetryable(error: unknown): boolean {
  * @param uuid - event id source for audit rows
  */
 export function createKyselyStore(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): Store {
+  const session = createSession(db, cipher, uuid);
   return {
-    ...createSession(db, cipher, uuid),
+    ...session,
+    messages: { ...session.messages, queue: createQueueBatcher(db, cipher, uuid) },
     transaction: async (fn) => {
       for (let attempt = 1; ; attempt++) {
         try {
