@@ -85,7 +85,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     },
   };
   const authenticate = createAuthenticator(deps, { ttlMs: config.tokenCacheMs, maxEntries: 10_000 });
-  const worker = createOutboxWorker(deps, { batchSize: 64, pollMs: 250 });
+  const worker = createOutboxWorker(deps, { batchSize: 128, pollMs: 250, coalesceMs: 10 });
 
   return {
     config,

@@ -1,6 +1,8 @@
 import { dispatchBatch } from '../../app/dispatch.ts';
 import type { AppDeps } from '../../app/context.ts';
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface OutboxWorker {
   start(): void;
   /** Wakes the loop now instead of at the next poll. */
@@ -15,9 +17,13 @@ export interface OutboxWorker {
  * The dispatcher loop: claim a batch, dispatch it, repeat while there is work; otherwise sleep until woken
  * or the poll interval passes (other processes may have queued work).
  * @param deps - app dependencies
- * @param options - batch size and poll interval
+ * @param options - batch size, poll interval, and how long to let sends gather after a wake-up (a few ms of
+ *   latency buys full batches: one claim, one decision and one bookkeeping transaction per batch)
  */
-export function createOutboxWorker(deps: AppDeps, options: { batchSize: number; pollMs: number }): OutboxWorker {
+export function createOutboxWorker(
+  deps: AppDeps,
+  options: { batchSize: number; pollMs: number; coalesceMs: number },
+): OutboxWorker {
   let running = false;
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
@@ -33,6 +39,8 @@ export function createOutboxWorker(deps: AppDeps, options: { batchSize: number; 
       } catch (error) {
         deps.logger.error({ err: error }, 'dispatch batch failed');
       }
+      // A partial batch means the outbox is drained: give concurrent sends a moment to gather into the next batch.
+      if (claimed > 0 && claimed < options.batchSize) await sleep(options.coalesceMs);
       if (claimed > 0) continue;
       if (woken) continue;
       for (const resolve of idleWaiters) resolve();
@@ -41,7 +49,7 @@ export function createOutboxWorker(deps: AppDeps, options: { batchSize: number; 
         const timer = setTimeout(resolve, options.pollMs);
         wakeUp = () => {
           clearTimeout(timer);
-          resolve();
+          setTimeout(resolve, options.coalesceMs);
         };
       });
       wakeUp = null;
