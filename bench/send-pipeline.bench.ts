@@ -9,7 +9,9 @@
  *   npm run bench
  *   BENCH_MESSAGES=5000 BENCH_CONCURRENCY=64 DATABASE_URL=postgres://… npm run bench
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +40,11 @@ const POOL_SIZE = int('WARDLINE_DB_POOL_SIZE', 10);
 const TIMEOUT_MS = int('BENCH_TIMEOUT_MS', 120_000);
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_TOKEN = `wl_bench_admin_${randomBytes(16).toString('hex')}`;
+/** Explicit keys, so a separate `wardline worker` process can read what the API process encrypted. */
+const KEY_ENV = {
+  WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
+  WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
+};
 const BODY =
   'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
 
@@ -195,6 +202,26 @@ interface Result {
     breakdown: { label: string; perMessage: number; meanMs: number; totalMs: number }[];
   };
   baselinePerMessage: { transactions: number; statements: number };
+  /** PostgreSQL: API in this process, dispatch in one `wardline worker` process. */
+  withWorker: { msgsPerS: number; p50: number; p99: number } | null;
+}
+
+/** Starts `wardline worker` against the bench's schema, with the bench's keys and a zero-latency simulator. */
+function spawnWorker(url: string, schema: string): ChildProcess {
+  const target = new URL(url);
+  target.searchParams.set('options', `-c search_path=${schema}`);
+  return spawn(process.execPath, [fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'worker'], {
+    env: {
+      ...process.env,
+      ...KEY_ENV,
+      DATABASE_URL: target.toString(),
+      WARDLINE_LOG_LEVEL: 'error',
+      WARDLINE_SIMULATOR_LATENCY_MS: '0',
+      WARDLINE_QUIET_HOURS: 'off',
+      WARDLINE_DATA_DIR: ':memory:',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 async function benchDatabase(db: DbKind, url: string | undefined): Promise<Result> {
@@ -213,6 +240,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     WARDLINE_SIMULATOR_FAILURE_RATE: '0',
     WARDLINE_QUIET_HOURS: 'off',
     WARDLINE_DISPATCHER: 'off',
+    ...KEY_ENV,
     ...(db === 'postgres' ? { DATABASE_URL: url, WARDLINE_DB_POOL_SIZE: String(POOL_SIZE) } : {}),
   });
   const container = await createContainer(config, {
@@ -315,6 +343,26 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     const pipelineQueries = diffQueries(before);
     await container.worker.stop();
 
+    // 3c. PostgreSQL only: the production topology — this process serves the API, one `wardline worker`
+    // process dispatches (WARDLINE_DISPATCHER=off here), so Node's work spreads over both cores.
+    let withWorker: { msgsPerS: number; p50: number; p99: number } | null = null;
+    if (db === 'postgres') {
+      const worker = spawnWorker(url as string, schema);
+      try {
+        const start = (await countByStatus()).get('read') ?? 0;
+        await runConcurrent(WARMUP, CONCURRENCY, send);
+        await waitForRead(start + WARMUP);
+        const w0 = performance.now();
+        const latencies = await runConcurrent(MESSAGES, CONCURRENCY, send);
+        await waitForRead(start + WARMUP + MESSAGES);
+        const seconds = (performance.now() - w0) / 1000;
+        withWorker = { msgsPerS: MESSAGES / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+      } finally {
+        worker.kill('SIGTERM');
+        await new Promise((resolve) => worker.once('exit', resolve));
+      }
+    }
+
     // 3b. API only (dispatcher stopped): what POST /v1/messages costs on its own. Rows stay queued.
     const apiOnlyN = Math.max(100, Math.floor(MESSAGES / 4));
     const tA0 = performance.now();
@@ -410,6 +458,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         totalS,
         apiOnlyMsgsPerS: apiOnlyN / apiOnlyS,
       },
+      withWorker,
       baseline: {
         msgsPerS: baseRate,
         p50: percentile(baseLatencies, 50),
@@ -463,6 +512,13 @@ function printTable(r: Result): void {
     `  phases: API sends ${f2(r.pipeline.apiPhaseS)} s, then drain to read ${f2(r.pipeline.drainS)} s (total ${f2(r.pipeline.totalS)} s); ` +
       `API alone (dispatcher off): ${f1(r.pipeline.apiOnlyMsgsPerS)} msgs/s`,
   );
+  if (r.withWorker !== null) {
+    const w = r.withWorker;
+    console.log(
+      `  with one \`wardline worker\` process (API here, dispatch there): ${f1(w.msgsPerS)} msgs/s API → read, ` +
+        `send p50 ${f2(w.p50)} ms, p99 ${f2(w.p99)} ms; ratio ${f2(r.baseline.msgsPerS / w.msgsPerS)}x`,
+    );
+  }
   console.log(
     '  pipeline statements by kind (count per message, mean ms each, summed ms — overlapping, incl. queueing):',
   );
@@ -523,6 +579,14 @@ async function main(): Promise<void> {
         api_only_msgs_per_s: Number(f1(r.pipeline.apiOnlyMsgsPerS)),
         tx_per_msg: Number(f2(r.perMessage.transactions)),
         statements_per_msg: Number(f2(r.perMessage.statements)),
+        ...(r.withWorker === null
+          ? {}
+          : {
+              with_worker_msgs_per_s: Number(f1(r.withWorker.msgsPerS)),
+              with_worker_p50_ms: Number(f2(r.withWorker.p50)),
+              with_worker_p99_ms: Number(f2(r.withWorker.p99)),
+              with_worker_ratio: Number(f2(r.baseline.msgsPerS / r.withWorker.msgsPerS)),
+            }),
       }),
     );
   }
