@@ -32,7 +32,7 @@ const int = (name: string, fallback: number): number => {
   return n;
 };
 
-const MESSAGES = int('BENCH_MESSAGES', 1000);
+const MESSAGES = int('BENCH_MESSAGES', 3000);
 const CONCURRENCY = int('BENCH_CONCURRENCY', 32);
 const PATIENTS = int('BENCH_PATIENTS', 200);
 const WARMUP = int('BENCH_WARMUP', 100);

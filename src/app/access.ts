@@ -1,9 +1,9 @@
-import { auditActorOf, canAccessPatient, hasPermission, type Actor } from '../core/access/actor.ts';
+import { auditActorOf, canAccessPatient, type PatientScope, hasPermission, type Actor } from '../core/access/actor.ts';
 import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import type { RequestContext } from './context.ts';
-import type { ConsentEventRecord, PatientRecord, StoreSession } from './ports.ts';
+import type { ConsentEventRecord, PatientConsentView, PatientRecord, StoreSession } from './ports.ts';
 
 /**
  * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission`.
@@ -34,7 +34,7 @@ export async function requirePermission(
  * Returns what was found about a patient if the actor may see it. A patient that does not exist and one in another
  * ward answer alike (404), so ids cannot be probed; the second case is audited as a denial.
  */
-async function visibleOrDeny<T extends { patient: PatientRecord }>(
+async function visibleOrDeny<T extends { patient: PatientScope }>(
   session: StoreSession,
   ctx: RequestContext,
   patientId: PatientId,
@@ -72,17 +72,17 @@ export async function loadAccessiblePatient(
 }
 
 /**
- * Loads a patient the actor may see together with its consent ledger, in one read (the send path).
+ * Loads the PHI-free consent view of a patient the actor may see (the send path): ward, WhatsApp presence, ledger.
  * @param session - the store session
  * @param ctx - the caller
  * @param patientId - the requested patient
  */
-export async function loadAccessiblePatientWithLedger(
+export async function loadPatientConsentView(
   session: StoreSession,
   ctx: RequestContext,
   patientId: PatientId,
-): Promise<{ patient: PatientRecord; ledger: ConsentEventRecord[] }> {
-  return visibleOrDeny(session, ctx, patientId, await session.patients.getWithLedger(patientId));
+): Promise<{ patient: PatientConsentView; ledger: ConsentEventRecord[] }> {
+  return visibleOrDeny(session, ctx, patientId, await session.patients.getConsentView(patientId));
 }
 
 /** @param actor - the caller @returns the wards it may see, or null for every ward */

@@ -45,6 +45,13 @@ export interface PatientRecord {
   readonly createdAt: Date;
 }
 
+/** The PHI-free view of a patient the send decision uses. */
+export interface PatientConsentView {
+  readonly id: PatientId;
+  readonly wardId: WardId | null;
+  readonly hasWhatsapp: boolean;
+}
+
 export type NewPatient = Omit<PatientRecord, 'createdAt'> & { readonly createdBy: PrincipalId | null };
 
 export interface ConsentEventRecord extends ConsentEvent {
@@ -158,8 +165,11 @@ export interface StoreSession {
     insert(patient: NewPatient): Promise<void>;
     get(id: PatientId): Promise<PatientRecord | null>;
     getMany(ids: readonly PatientId[]): Promise<PatientRecord[]>;
-    /** A patient and its consent ledger (oldest first), in one read: the send path's hot read. */
-    getWithLedger(id: PatientId): Promise<{ patient: PatientRecord; ledger: ConsentEventRecord[] } | null>;
+    /**
+     * What deciding a send needs, in one read and without decrypting any PHI (minimum necessary): the patient's
+     * ward, whether it has a WhatsApp number, and its consent ledger (oldest first).
+     */
+    getConsentView(id: PatientId): Promise<{ patient: PatientConsentView; ledger: ConsentEventRecord[] } | null>;
     /** Patients whose phone (sms/text) or WhatsApp number equals `number`. */
     findByContact(channel: Channel, number: Phi<E164>): Promise<PatientRecord[]>;
   };

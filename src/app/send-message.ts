@@ -8,9 +8,9 @@ import type { MessageId, PatientId } from '../core/ids.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
 import type { MessageStatus } from '../core/messaging/delivery-status.ts';
 import { reveal, type Phi } from '../core/phi/phi.ts';
-import { loadAccessiblePatientWithLedger, requirePermission } from './access.ts';
+import { loadPatientConsentView, requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
-import type { PatientRecord } from './ports.ts';
+import type { PatientConsentView } from './ports.ts';
 
 export interface SendMessageCommand {
   readonly patientId: PatientId;
@@ -43,18 +43,18 @@ const REFUSAL: Record<Exclude<ConsentDecision, { allowed: true }>['reason'], { c
 };
 
 interface Prepared {
-  readonly patient: PatientRecord;
+  readonly patient: PatientConsentView;
   readonly purpose: Purpose;
   readonly decision: ConsentDecision;
 }
 
 async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
   await requirePermission(deps.store, ctx, sendPermission(cmd.category));
-  const { patient, ledger } = await loadAccessiblePatientWithLedger(deps.store, ctx, cmd.patientId);
+  const { patient, ledger } = await loadPatientConsentView(deps.store, ctx, cmd.patientId);
   if (cmd.template !== undefined) {
     throw new DomainError('TEMPLATE_NOT_FOUND', 'No approved template has this id.');
   }
-  if (cmd.channel === 'whatsapp' && patient.whatsapp === null) {
+  if (cmd.channel === 'whatsapp' && !patient.hasWhatsapp) {
     throw new DomainError('NO_CONTACT_POINT', 'The patient has no WhatsApp number on record.');
   }
   const purpose = cmd.purpose ?? DEFAULT_PURPOSE[cmd.category];

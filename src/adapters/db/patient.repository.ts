@@ -58,10 +58,10 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
       const rows = await db.selectFrom('patient').selectAll().where('id', 'in', [...ids]).execute();
       return rows.map((r) => toRecord(r, cipher));
     },
-    async getWithLedger(id) {
+    async getConsentView(id) {
       const row = await db
         .selectFrom('patient as p')
-        .selectAll('p')
+        .select(['p.id', 'p.ward_id', 'p.whatsapp_index'])
         .select(
           sql<Record<string, unknown>[]>`coalesce((SELECT json_agg(c ORDER BY c.seq) FROM consent_event c WHERE c.patient_id = p.id), '[]'::json)`.as(
             'ledger',
@@ -70,8 +70,10 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
         .where('p.id', '=', id)
         .executeTakeFirst();
       if (row === undefined) return null;
-      const { ledger, ...patient } = row;
-      return { patient: toRecord(patient, cipher), ledger: ledger.map(consentEventFromJson) };
+      return {
+        patient: { id: row.id as PatientId, wardId: row.ward_id as WardId | null, hasWhatsapp: row.whatsapp_index !== null },
+        ledger: row.ledger.map(consentEventFromJson),
+      };
     },
     async findByContact(channel: Channel, number) {
       const index = cipher.blindIndex(number);
