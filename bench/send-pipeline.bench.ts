@@ -247,7 +247,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     logger: createLogger(process.env['BENCH_LOG_LEVEL'] ?? 'silent', process.env['BENCH_LOG_LEVEL'] ? undefined : nullSink),
     ...(db === 'postgres' ? { schema } : {}),
   });
-  const app = await buildApp(container.deps, { simulator: container.simulator });
+  const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });
   try {
     await bootstrapAdmin(container.deps, ADMIN_TOKEN);
     await app.ready();

@@ -14,6 +14,26 @@ const keySpec = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/, 'must be <keyId>:<base64 of 32 bytes>');
 
+const CATEGORY_NAMES = ['clinical', 'billing', 'administrative'] as const;
+const categoryList = z
+  .string()
+  .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(CATEGORY_NAMES, { message: 'must be a comma list of clinical, billing, administrative' })));
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as America/Chicago');
+
+/** Messages per second; 0 turns pacing off (benchmarks against a stand-in only). */
+const rate = z.coerce.number().min(0).max(10_000);
+
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551230000');
+
 const quietHours = z
   .string()
   .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, "must be 'HH:MM-HH:MM' or 'off'");
@@ -44,25 +64,71 @@ const EnvSchema = z
     WARDLINE_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(600_000).default(300),
     WARDLINE_SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     WARDLINE_SIMULATOR_READ_RECEIPTS: bool.default(true),
-    TWILIO_ACCOUNT_SID: z.string().optional(),
-    TWILIO_AUTH_TOKEN: z.string().optional(),
-    TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
-    WHATSAPP_PHONE_NUMBER_ID: z.string().optional(),
-    WHATSAPP_ACCESS_TOKEN: z.string().optional(),
-    WHATSAPP_APP_SECRET: z.string().optional(),
-    WHATSAPP_VERIFY_TOKEN: z.string().optional(),
+    WARDLINE_QUIET_HOURS_BYPASS: categoryList.default([]),
+    WARDLINE_DEFAULT_TIMEZONE: timeZone.default('America/New_York'),
+    WARDLINE_EXEMPT_CATEGORIES: categoryList
+      .refine((list) => !list.includes('billing'), 'billing messages are never TCPA-exempt (reference 2.1)')
+      .default([]),
+    WARDLINE_PACING_MARGIN: z.coerce.number().min(0).max(0.2).default(0.01),
+    WARDLINE_SIMULATOR_RATE_PER_SECOND: rate.optional(),
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token').optional(),
+    TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must be SK followed by 32 hex digits').optional(),
+    TWILIO_API_KEY_SECRET: z.string().min(16).optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
+    TWILIO_FROM_NUMBER: e164.optional(),
+    TWILIO_WHATSAPP_FROM: e164.optional(),
+    TWILIO_RCS: bool.default(false),
+    TWILIO_SENDER_TYPE: z.enum(['long-code', 'toll-free', 'short-code']).default('long-code'),
+    TWILIO_RATE_PER_SECOND: rate.optional(),
+    TWILIO_WHATSAPP_RATE_PER_SECOND: rate.default(10),
+    TWILIO_API_URL: z.url().optional(),
+    WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d{5,20}$/, 'must be the numeric phone number id').optional(),
+    WHATSAPP_ACCESS_TOKEN: z.string().min(16).optional(),
+    WHATSAPP_APP_SECRET: z.string().min(16).optional(),
+    WHATSAPP_VERIFY_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    WHATSAPP_RATE_PER_SECOND: rate.default(80),
+    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like 'v23.0'").default('v23.0'),
+    WHATSAPP_GRAPH_URL: z.url().optional(),
   })
   .superRefine((env, ctx) => {
-    const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN].filter(Boolean).length;
-    if (twilio === 1) ctx.addIssue({ code: 'custom', path: ['TWILIO_AUTH_TOKEN'], message: 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together' });
-    const wa = [env.WHATSAPP_PHONE_NUMBER_ID, env.WHATSAPP_ACCESS_TOKEN, env.WHATSAPP_APP_SECRET].filter(Boolean).length;
-    if (wa > 0 && wa < 3) ctx.addIssue({ code: 'custom', path: ['WHATSAPP_ACCESS_TOKEN'], message: 'WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN and WHATSAPP_APP_SECRET go together' });
+    const problem = (key: string, message: string): void => {
+      ctx.addIssue({ code: 'custom', path: [key], message });
+    };
+    const twilio = env.TWILIO_ACCOUNT_SID !== undefined || env.TWILIO_AUTH_TOKEN !== undefined;
+    if (twilio) {
+      if (env.TWILIO_ACCOUNT_SID === undefined) problem('TWILIO_ACCOUNT_SID', 'is required with TWILIO_AUTH_TOKEN');
+      if (env.TWILIO_AUTH_TOKEN === undefined) problem('TWILIO_AUTH_TOKEN', 'is required: Twilio signs webhooks with it, even when an API key sends');
+      if ((env.TWILIO_API_KEY_SID === undefined) !== (env.TWILIO_API_KEY_SECRET === undefined)) problem('TWILIO_API_KEY_SECRET', 'TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together');
+      if (env.TWILIO_MESSAGING_SERVICE_SID === undefined && env.TWILIO_FROM_NUMBER === undefined && env.TWILIO_WHATSAPP_FROM === undefined) {
+        problem('TWILIO_MESSAGING_SERVICE_SID', 'Twilio needs a sender: TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER (and/or TWILIO_WHATSAPP_FROM)');
+      }
+      if (env.TWILIO_RCS && env.TWILIO_MESSAGING_SERVICE_SID === undefined) problem('TWILIO_RCS', 'RCS with SMS fallback needs TWILIO_MESSAGING_SERVICE_SID (a service whose sender pool has an RCS sender)');
+    } else {
+      for (const key of ['TWILIO_API_KEY_SID', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_FROM_NUMBER', 'TWILIO_WHATSAPP_FROM', 'TWILIO_API_URL'] as const) {
+        if (env[key] !== undefined) problem(key, 'is set but TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not');
+      }
+    }
+    const waKeys = ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'] as const;
+    const wa = waKeys.filter((k) => env[k] !== undefined);
+    if (wa.length > 0) {
+      for (const key of waKeys) if (env[key] === undefined) problem(key, `is required with ${wa.join(', ')} (the WhatsApp Cloud API needs all four)`);
+    } else if (env.WHATSAPP_GRAPH_URL !== undefined) {
+      problem('WHATSAPP_GRAPH_URL', 'is set but WHATSAPP_PHONE_NUMBER_ID is not');
+    }
     if (env.WARDLINE_ENV !== 'production') return;
-    if (twilio === 0 && wa === 0) ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'production needs a real carrier; the simulator is for development only' });
-    if (!env.WARDLINE_ENCRYPTION_KEY) ctx.addIssue({ code: 'custom', path: ['WARDLINE_ENCRYPTION_KEY'], message: 'production needs an encryption key' });
-    if (!env.WARDLINE_LOOKUP_KEY) ctx.addIssue({ code: 'custom', path: ['WARDLINE_LOOKUP_KEY'], message: 'production needs a lookup key' });
-    if (!env.WARDLINE_PUBLIC_URL) ctx.addIssue({ code: 'custom', path: ['WARDLINE_PUBLIC_URL'], message: 'production needs the public URL' });
-    if (env.WARDLINE_LOG_LEVEL === 'trace') ctx.addIssue({ code: 'custom', path: ['WARDLINE_LOG_LEVEL'], message: 'trace logging is not allowed in production' });
+    if (!twilio && wa.length === 0) problem('TWILIO_ACCOUNT_SID', 'production needs a real carrier (Twilio and/or WHATSAPP_*); the simulator is for development only');
+    if (!env.WARDLINE_ENCRYPTION_KEY) problem('WARDLINE_ENCRYPTION_KEY', 'production needs an encryption key');
+    if (!env.WARDLINE_LOOKUP_KEY) problem('WARDLINE_LOOKUP_KEY', 'production needs a lookup key');
+    if (!env.WARDLINE_PUBLIC_URL) problem('WARDLINE_PUBLIC_URL', 'production needs the public URL (carriers sign webhooks against it)');
+    else if (!env.WARDLINE_PUBLIC_URL.startsWith('https://')) problem('WARDLINE_PUBLIC_URL', 'must be https in production (carriers will not call plain http)');
+    if (env.WARDLINE_LOG_LEVEL === 'trace') problem('WARDLINE_LOG_LEVEL', 'trace logging is not allowed in production');
+    for (const key of ['TWILIO_API_URL', 'WHATSAPP_GRAPH_URL'] as const) {
+      if (env[key] !== undefined) problem(key, 'points the carrier at a stand-in; not allowed in production');
+    }
+    for (const key of ['TWILIO_RATE_PER_SECOND', 'TWILIO_WHATSAPP_RATE_PER_SECOND', 'WHATSAPP_RATE_PER_SECOND'] as const) {
+      if (env[key] === 0) problem(key, '0 (unpaced) is for benchmarks against a stand-in; not allowed in production');
+    }
   });
 
 export interface EncryptionKeyConfig {
@@ -83,14 +149,70 @@ export interface Config {
   readonly crypto: { readonly active: EncryptionKeyConfig; readonly retired: readonly EncryptionKeyConfig[]; readonly lookupKey: Secret<Buffer> } | null;
   readonly defaultRegion: string;
   readonly organisation: { readonly name: string; readonly contact: string };
-  readonly quietHours: { readonly start: string; readonly end: string } | 'off';
+  readonly sendingPolicy: SendingPolicy;
   readonly dispatcher: 'inline' | 'off';
   /** How long a successful token look-up is reused (0 disables the cache). */
   readonly tokenCacheMs: number;
-  readonly carrier:
-    | { readonly kind: 'simulator'; readonly latencyMs: number; readonly failureRate: number; readonly readReceipts: boolean }
-    | { readonly kind: 'twilio' | 'whatsapp-cloud' };
+  readonly carriers: CarrierConfig;
 }
+
+export interface SendingPolicy {
+  /** Recipient-local send window for non-urgent messages (reference 2.3), or off. */
+  readonly quietHours: { readonly start: string; readonly end: string } | 'off';
+  /** Categories whose messages marked urgent may go during quiet hours (none unless configured). */
+  readonly quietHoursBypass: readonly ('clinical' | 'billing' | 'administrative')[];
+  /** Zone used when neither the patient's zone nor the number's region is known. */
+  readonly defaultTimeZone: string;
+  /** Categories whose automated messages are held to the TCPA healthcare-exemption limits (off when empty). */
+  readonly exemptCategories: readonly ('clinical' | 'billing' | 'administrative')[];
+  /** Pacing keeps this fraction below each sender's rate, so timer jitter never bursts above it. */
+  readonly pacingMargin: number;
+}
+
+export interface TwilioConfig {
+  readonly accountSid: string;
+  readonly authToken: Secret;
+  readonly apiKey: { readonly sid: string; readonly secret: Secret } | null;
+  readonly messagingServiceSid: string | null;
+  readonly fromNumber: string | null;
+  readonly whatsappFrom: string | null;
+  readonly rcs: boolean;
+  /** Messages per second of the SMS/MMS/RCS sender (null: unpaced). */
+  readonly ratePerSecond: number | null;
+  readonly whatsappRatePerSecond: number | null;
+  /** A loopback stand-in for Twilio's API (development and tests only). */
+  readonly apiUrl: string | null;
+}
+
+export interface WhatsAppCloudConfig {
+  readonly phoneNumberId: string;
+  readonly accessToken: Secret;
+  readonly appSecret: Secret;
+  readonly verifyToken: Secret;
+  readonly ratePerSecond: number | null;
+  readonly apiVersion: string;
+  /** A loopback stand-in for the Graph API (development and tests only). */
+  readonly graphUrl: string | null;
+}
+
+export interface SimulatorConfig {
+  readonly latencyMs: number;
+  readonly failureRate: number;
+  readonly readReceipts: boolean;
+  readonly ratePerSecond: number | null;
+}
+
+/** Which carriers are configured. With neither Twilio nor the Cloud API, the simulator carries everything. */
+export interface CarrierConfig {
+  readonly twilio: TwilioConfig | null;
+  readonly whatsappCloud: WhatsAppCloudConfig | null;
+  readonly simulator: SimulatorConfig | null;
+}
+
+/** Default rate of a Twilio sender by number type (messages per second; issue 3 item 6). */
+const TWILIO_DEFAULT_RATE = { 'long-code': 1, 'toll-free': 3, 'short-code': 100 } as const;
+
+const paced = (rate: number): number | null => (rate === 0 ? null : rate);
 
 /** Thrown when the environment is invalid; lists every problem by key name. */
 export class ConfigError extends Error {
@@ -101,6 +223,46 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.problems = problems;
   }
+}
+
+function carriersOf(e: z.infer<typeof EnvSchema>): CarrierConfig {
+  const twilio: TwilioConfig | null =
+    e.TWILIO_ACCOUNT_SID !== undefined && e.TWILIO_AUTH_TOKEN !== undefined
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: new Secret(e.TWILIO_AUTH_TOKEN),
+          apiKey: e.TWILIO_API_KEY_SID !== undefined && e.TWILIO_API_KEY_SECRET !== undefined ? { sid: e.TWILIO_API_KEY_SID, secret: new Secret(e.TWILIO_API_KEY_SECRET) } : null,
+          messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null,
+          fromNumber: e.TWILIO_FROM_NUMBER ?? null,
+          whatsappFrom: e.TWILIO_WHATSAPP_FROM ?? null,
+          rcs: e.TWILIO_RCS,
+          ratePerSecond: paced(e.TWILIO_RATE_PER_SECOND ?? TWILIO_DEFAULT_RATE[e.TWILIO_SENDER_TYPE]),
+          whatsappRatePerSecond: paced(e.TWILIO_WHATSAPP_RATE_PER_SECOND),
+          apiUrl: e.TWILIO_API_URL ?? null,
+        }
+      : null;
+  const whatsappCloud: WhatsAppCloudConfig | null =
+    e.WHATSAPP_PHONE_NUMBER_ID !== undefined && e.WHATSAPP_ACCESS_TOKEN !== undefined && e.WHATSAPP_APP_SECRET !== undefined && e.WHATSAPP_VERIFY_TOKEN !== undefined
+      ? {
+          phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID,
+          accessToken: new Secret(e.WHATSAPP_ACCESS_TOKEN),
+          appSecret: new Secret(e.WHATSAPP_APP_SECRET),
+          verifyToken: new Secret(e.WHATSAPP_VERIFY_TOKEN),
+          ratePerSecond: paced(e.WHATSAPP_RATE_PER_SECOND),
+          apiVersion: e.WHATSAPP_API_VERSION,
+          graphUrl: e.WHATSAPP_GRAPH_URL ?? null,
+        }
+      : null;
+  const simulator: SimulatorConfig | null =
+    twilio === null && whatsappCloud === null
+      ? {
+          latencyMs: e.WARDLINE_SIMULATOR_LATENCY_MS,
+          failureRate: e.WARDLINE_SIMULATOR_FAILURE_RATE,
+          readReceipts: e.WARDLINE_SIMULATOR_READ_RECEIPTS,
+          ratePerSecond: e.WARDLINE_SIMULATOR_RATE_PER_SECOND === undefined ? null : paced(e.WARDLINE_SIMULATOR_RATE_PER_SECOND),
+        }
+      : null;
+  return { twilio, whatsappCloud, simulator };
 }
 
 function parseKey(spec: string): EncryptionKeyConfig {
@@ -153,20 +315,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : null,
     defaultRegion: e.WARDLINE_DEFAULT_REGION,
     organisation: { name: e.WARDLINE_ORG_NAME, contact: e.WARDLINE_ORG_CONTACT },
-    quietHours: e.WARDLINE_QUIET_HOURS === 'off' ? 'off' : { start: qStart, end: qEnd },
+    sendingPolicy: {
+      quietHours: e.WARDLINE_QUIET_HOURS === 'off' ? 'off' : { start: qStart, end: qEnd },
+      quietHoursBypass: e.WARDLINE_QUIET_HOURS_BYPASS,
+      defaultTimeZone: e.WARDLINE_DEFAULT_TIMEZONE,
+      exemptCategories: e.WARDLINE_EXEMPT_CATEGORIES,
+      pacingMargin: e.WARDLINE_PACING_MARGIN,
+    },
     dispatcher: e.WARDLINE_DISPATCHER,
     tokenCacheMs: e.WARDLINE_TOKEN_CACHE_MS,
-    carrier:
-      e.TWILIO_ACCOUNT_SID !== undefined
-        ? { kind: 'twilio' }
-        : e.WHATSAPP_PHONE_NUMBER_ID !== undefined
-          ? { kind: 'whatsapp-cloud' }
-          : {
-              kind: 'simulator',
-              latencyMs: e.WARDLINE_SIMULATOR_LATENCY_MS,
-              failureRate: e.WARDLINE_SIMULATOR_FAILURE_RATE,
-              readReceipts: e.WARDLINE_SIMULATOR_READ_RECEIPTS,
-            },
+    carriers: carriersOf(e),
   };
   return deepFreeze(config);
 }

@@ -2,14 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from './app/context.ts';
 import { createAuthenticator } from './app/directory.ts';
 import { ingestStatuses } from './app/ingest-status.ts';
-import type { Clock, IdSource } from './app/ports.ts';
-import { createSimulatorProvider, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
+import type { Clock, IdSource, Sender } from './app/ports.ts';
+import type { CarrierChecker } from './adapters/carriers/check.ts';
+import { createSimulatorProvider, type SimulatorOptions, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
+import { createTwilioProvider } from './adapters/carriers/twilio/twilio.provider.ts';
+import { createWhatsAppCloudProvider } from './adapters/carriers/whatsapp-cloud/whatsapp-cloud.provider.ts';
 import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
 import { createFieldCipher } from './adapters/crypto/field-cipher.ts';
 import { migrate, openDatabase, type DatabaseHandle, type DatabaseOptions } from './adapters/db/database.ts';
 import { createKyselyStore } from './adapters/db/store.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
-import type { Config } from './config.ts';
+import type { Config, TwilioConfig, WhatsAppCloudConfig } from './config.ts';
+import type { WebhookSettings } from './adapters/http/routes/webhooks.routes.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface Container {
@@ -19,6 +23,10 @@ export interface Container {
   readonly worker: OutboxWorker;
   /** Present when the simulator carries messages. */
   readonly simulator: SimulatorProvider | null;
+  /** The configured carrier adapters, for `wardline carriers check`. */
+  readonly checkers: readonly { readonly carrier: string; readonly checker: CarrierChecker }[];
+  /** What the HTTP app needs to authenticate carrier webhooks. */
+  readonly webhooks: WebhookSettings;
   close(): Promise<void>;
 }
 
@@ -44,6 +52,81 @@ export function databaseOptions(config: Config, schema?: string): DatabaseOption
     : { kind: 'postgres', url: config.database.url.expose(), poolSize: config.database.poolSize, ...(schema ? { schema } : {}) };
 }
 
+function twilioProviderOf(config: Config, twilio: TwilioConfig): ReturnType<typeof createTwilioProvider> {
+  return createTwilioProvider({
+    accountSid: twilio.accountSid,
+    credentials: twilio.apiKey === null ? { authToken: twilio.authToken } : { apiKeySid: twilio.apiKey.sid, apiKeySecret: twilio.apiKey.secret },
+    messagingServiceSid: twilio.messagingServiceSid,
+    from: twilio.fromNumber,
+    whatsappFrom: twilio.whatsappFrom,
+    rcs: twilio.rcs,
+    statusCallbackUrl: `${config.http.publicUrl}/v1/webhooks/twilio/status`,
+    ...(twilio.apiUrl === null ? {} : { apiBaseUrl: twilio.apiUrl }),
+  });
+}
+
+function whatsappCloudProviderOf(cloud: WhatsAppCloudConfig): ReturnType<typeof createWhatsAppCloudProvider> {
+  return createWhatsAppCloudProvider({
+    phoneNumberId: cloud.phoneNumberId,
+    accessToken: cloud.accessToken,
+    apiVersion: cloud.apiVersion,
+    ...(cloud.graphUrl === null ? {} : { graphBaseUrl: cloud.graphUrl }),
+  });
+}
+
+/**
+ * The configured carriers' read-only checks, without opening the database (`wardline carriers check`).
+ * @param config - validated configuration
+ */
+export function carrierCheckers(config: Config): { readonly carrier: string; readonly checker: CarrierChecker }[] {
+  const { twilio, whatsappCloud } = config.carriers;
+  return [
+    ...(twilio === null ? [] : [{ carrier: 'twilio', checker: twilioProviderOf(config, twilio) }]),
+    ...(whatsappCloud === null ? [] : [{ carrier: 'whatsapp-cloud', checker: whatsappCloudProviderOf(whatsappCloud) }]),
+  ];
+}
+
+interface Carriers {
+  readonly senders: Sender[];
+  readonly simulator: SimulatorProvider | null;
+  readonly checkers: { readonly carrier: string; readonly checker: CarrierChecker }[];
+}
+
+/**
+ * The configured senders. Twilio carries `sms` and `text` (MMS, or RCS with SMS fallback) when it has a Messaging
+ * Service or a number, and `whatsapp` when it has a WhatsApp sender and the Cloud API is not configured; the Cloud API
+ * carries `whatsapp`. With neither, the simulator carries everything.
+ */
+function buildCarriers(config: Config, simulatorHooks: Pick<SimulatorOptions, 'random' | 'onStatuses' | 'onError'>): Carriers {
+  const { twilio, whatsappCloud, simulator } = config.carriers;
+  const result: Carriers = { senders: [], simulator: null, checkers: [] };
+  if (twilio !== null) {
+    const provider = twilioProviderOf(config, twilio);
+    result.checkers.push({ carrier: 'twilio', checker: provider });
+    const smsSender = twilio.messagingServiceSid ?? twilio.fromNumber;
+    if (smsSender !== null) result.senders.push({ id: `twilio:${smsSender}`, provider, channels: ['sms', 'text'], ratePerSecond: twilio.ratePerSecond });
+    if (twilio.whatsappFrom !== null && whatsappCloud === null) {
+      result.senders.push({ id: `twilio:whatsapp:${twilio.whatsappFrom}`, provider, channels: ['whatsapp'], ratePerSecond: twilio.whatsappRatePerSecond });
+    }
+  }
+  if (whatsappCloud !== null) {
+    const provider = whatsappCloudProviderOf(whatsappCloud);
+    result.checkers.push({ carrier: 'whatsapp-cloud', checker: provider });
+    result.senders.push({ id: `whatsapp-cloud:${whatsappCloud.phoneNumberId}`, provider, channels: ['whatsapp'], ratePerSecond: whatsappCloud.ratePerSecond });
+  }
+  if (simulator !== null) {
+    const provider = createSimulatorProvider({
+      latencyMs: simulator.latencyMs,
+      failureRate: simulator.failureRate,
+      readReceipts: simulator.readReceipts,
+      ...simulatorHooks,
+    });
+    result.senders.push({ id: 'simulator', provider, channels: ['sms', 'text', 'whatsapp'], ratePerSecond: simulator.ratePerSecond });
+    return { ...result, simulator: provider };
+  }
+  return result;
+}
+
 /**
  * Explicit wiring (STYLE.md §3): the only place adapters meet. Opens and migrates the database, builds the
  * cipher, the store, the carrier and the dispatcher.
@@ -52,9 +135,6 @@ export function databaseOptions(config: Config, schema?: string): DatabaseOption
  */
 export async function createContainer(config: Config, overrides: ContainerOverrides = {}): Promise<Container> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  if (config.carrier.kind !== 'simulator') {
-    throw new Error(`carrier ${config.carrier.kind} is not available in this version; unset its variables to use the simulator`);
-  }
   const database = await openDatabase(databaseOptions(config, overrides.schema));
   const applied = await migrate(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
@@ -62,10 +142,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID);
 
   // Receipts and wake-ups close over `deps` and `worker`; both exist before the first message can be sent.
-  const simulator = createSimulatorProvider({
-    latencyMs: config.carrier.latencyMs,
-    failureRate: config.carrier.failureRate,
-    readReceipts: config.carrier.readReceipts,
+  const carriers = buildCarriers(config, {
     random: overrides.random ?? Math.random,
     onStatuses: (events) => ingestStatuses(deps, events),
     onError: (error) => {
@@ -77,9 +154,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     clock: overrides.clock ?? systemClock,
     ids: randomIds,
     logger,
-    carrier: simulator,
+    senders: carriers.senders,
     authenticate: (token) => authenticate(token),
-    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation },
+    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy },
     wakeDispatcher: () => {
       worker.wake();
     },
@@ -92,10 +169,23 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     deps,
     database,
     worker,
-    simulator,
+    simulator: carriers.simulator,
+    checkers: carriers.checkers,
+    webhooks: {
+      publicUrl: config.http.publicUrl,
+      twilio: config.carriers.twilio === null ? null : { authToken: config.carriers.twilio.authToken },
+      whatsapp:
+        config.carriers.whatsappCloud === null
+          ? null
+          : {
+              appSecret: config.carriers.whatsappCloud.appSecret,
+              verifyToken: config.carriers.whatsappCloud.verifyToken,
+              phoneNumberId: config.carriers.whatsappCloud.phoneNumberId,
+            },
+    },
     async close() {
       await worker.stop();
-      await simulator.idle();
+      await carriers.simulator?.idle();
       await database.close();
     },
   };

@@ -6,7 +6,8 @@ describe('configuration', () => {
   it('starts with zero configuration on PGlite in ./data with the simulator', () => {
     const config = loadConfig({});
     expect(config.database).toEqual({ kind: 'pglite', dataDir: './data' });
-    expect(config.carrier.kind).toBe('simulator');
+    expect(config.carriers.simulator).not.toBeNull();
+    expect(config.carriers.twilio).toBeNull();
     expect(config.http.port).toBe(3000);
     expect(config.http.host).toBe('127.0.0.1');
     expect(Object.isFrozen(config.http)).toBe(true);

@@ -163,7 +163,7 @@ describe.each(DATABASES)('patient opt-out and opt-in by reply (%s)', (database) 
     expect((await send(p.id)).statusCode).toBe(202);
   });
 
-  it('leaves WhatsApp consent untouched when the patient sends STOP by SMS', async () => {
+  it('leaves WhatsApp consent untouched when the patient sends STOP by SMS (which stops both phone channels)', async () => {
     const p = await newPatient({ whatsapp: true });
     await grant(p.id, 'sms');
     await grant(p.id, 'whatsapp');
@@ -171,6 +171,9 @@ describe.each(DATABASES)('patient opt-out and opt-in by reply (%s)', (database) 
     const o = await consents(p.id);
     expect(stateOf(o, 'sms').status).toBe('revoked');
     expect(stateOf(o, 'whatsapp')).toMatchObject({ status: 'granted', source: 'intake_form' });
+    expect(stateOf(o, 'text').status).toBe('revoked');
+    // Free text on WhatsApp needs the patient's own message within 24 hours (the customer service window).
+    await reply(p.phone, 'Thanks, see you then', 'whatsapp');
     expect((await send(p.id, 'WhatsApp still works', 'whatsapp')).statusCode).toBe(202);
   });
 

@@ -93,6 +93,8 @@ describe.each(DATABASES)('PHI canaries never leak into logs, errors or audit (%s
       payload: { patientId, channel: 'sms', category: 'clinical', body: `${canaryFor(11)} other` },
     });
     expect(reused.statusCode).toBe(409);
+    // The patient writes on WhatsApp first: free text needs the 24-hour customer service window.
+    await call({ method: 'POST', url: '/v1/simulator/inbound', payload: { from: WHATSAPP, channel: 'whatsapp', body: `${canaryFor(13)} hello` } });
     const wa = await call({ method: 'POST', url: '/v1/messages', headers: h.admin, payload: { patientId, channel: 'whatsapp', category: 'clinical', body: `${canaryFor(12)} on WhatsApp` } });
     expect(wa.statusCode).toBe(202);
     await h.settle();

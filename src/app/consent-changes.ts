@@ -60,7 +60,7 @@ export async function applyConsentChange(
     }
   }
   if (change.status === 'granted') return 0;
-  const queued = await tx.messages.queuedFor(change.patientId, change.channels);
+  const queued = await tx.messages.queuedFor(change.patientId, change.channels, change.purposes);
   await tx.messages.recordStatusChanges(
     toStatusChangeBatch(
       queued.map((messageId) => ({

@@ -1,7 +1,8 @@
 import type { Actor } from '../core/access/actor.ts';
 import type { Organisation } from '../core/consent/keyword-replies.ts';
 import type { Logger } from '../logger.ts';
-import type { Clock, IdSource, MessagingProvider, Store } from './ports.ts';
+import type { Category, Channel } from '../core/messaging/channel.ts';
+import type { Clock, IdSource, Sender, Store } from './ports.ts';
 
 /** What every use case may depend on; built once in `container.ts`. */
 export interface AppDeps {
@@ -9,15 +10,35 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly logger: Logger;
-  readonly carrier: MessagingProvider;
+  /** The configured senders; each channel goes out through the first sender that carries it. */
+  readonly senders: readonly Sender[];
   readonly settings: {
     readonly defaultRegion: string;
     readonly organisation: Organisation;
+    readonly sendingPolicy: SendingPolicySettings;
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;
   /** Wakes the in-process dispatcher after a commit (no-op when dispatch runs elsewhere). */
   readonly wakeDispatcher: () => void;
+}
+
+/** The sending policy (see `SendingPolicy` in config.ts). */
+export interface SendingPolicySettings {
+  readonly quietHours: { readonly start: string; readonly end: string } | 'off';
+  readonly quietHoursBypass: readonly Category[];
+  readonly defaultTimeZone: string;
+  readonly exemptCategories: readonly Category[];
+  readonly pacingMargin: number;
+}
+
+/**
+ * @param deps - app dependencies
+ * @param channel - a channel
+ * @returns the sender that carries it, or null when none is configured
+ */
+export function senderFor(deps: Pick<AppDeps, 'senders'>, channel: Channel): Sender | null {
+  return deps.senders.find((s) => s.channels.includes(channel)) ?? null;
 }
 
 /** Who is asking, and under which request id (for audit correlation). */

@@ -7,6 +7,7 @@ import type { E164, InboundMessageId, MessageId } from '../core/ids.ts';
 import { CHANNELS, type Channel } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { parsePhone } from '../core/patients/phone-number.ts';
+import { measureSegments } from '../core/messaging/segments.ts';
 import { applyConsentChange } from './consent-changes.ts';
 import type { AppDeps } from './context.ts';
 import type { PatientRecord, StoreSession } from './ports.ts';
@@ -16,6 +17,31 @@ export interface InboundCommand {
   readonly channel: Channel;
   readonly body: Phi<string>;
   readonly providerMessageId: string | null;
+  /**
+   * The keyword class the carrier itself matched (Twilio Advanced Opt-Out's `OptOutType`). The carrier has already
+   * acted on it (it blocks sends after STOP), so Wardline's ledger follows it even where its own classifier would not.
+   */
+  readonly carrierKeyword?: 'STOP' | 'START' | 'HELP' | null | undefined;
+}
+
+function carrierIntent(keyword: 'STOP' | 'START' | 'HELP'): InboundIntent {
+  switch (keyword) {
+    case 'STOP':
+      return { kind: 'opt-out', via: 'keyword', keyword: 'STOP', allChannels: false };
+    case 'START':
+      return { kind: 'opt-in', keyword: 'START' };
+    case 'HELP':
+      return { kind: 'help', keyword: 'HELP' };
+  }
+}
+
+/**
+ * The channels a STOP revokes. SMS and rich text reach the same phone number, and Twilio unifies SMS, MMS and RCS
+ * opt-outs per sender (reference §2.5), so a STOP on either stops both; WhatsApp is its own channel.
+ */
+function optOutChannels(channel: Channel, allChannels: boolean): readonly Channel[] {
+  if (allChannels) return CHANNELS;
+  return channel === 'whatsapp' ? ['whatsapp'] : ['sms', 'text'];
 }
 
 export interface InboundOutcome {
@@ -61,6 +87,10 @@ async function queueKeywordReply(
       sender: SYSTEM,
       idempotencyKey: null,
       requestHash: null,
+      mediaUrls: null,
+      urgent: false,
+      exempt: false,
+      size: measureSegments(body),
     },
     [
       {
@@ -100,7 +130,10 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
     });
   }
   const from: Phi<E164> = phi(parsed.e164);
-  const intent = classifyInboundReply(reveal(cmd.body));
+  const classified = classifyInboundReply(reveal(cmd.body));
+  const intent = cmd.carrierKeyword !== undefined && cmd.carrierKeyword !== null && classified.kind !== carrierIntent(cmd.carrierKeyword).kind
+    ? carrierIntent(cmd.carrierKeyword)
+    : classified;
   const patients = await deps.store.patients.findByContact(cmd.channel, from);
   const id = deps.ids.uuid() as InboundMessageId;
   const first = patients[0];
@@ -135,7 +168,12 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
       });
     }
     if (first === undefined) return null;
-    return applyIntent(deps, tx, { intent, patients, first, channel: cmd.channel, inboundId: id, now });
+    // A message from the number proves it exists and takes texts: clear what carriers said against it.
+    await tx.contactPoints.clear(patients.map((p) => p.id), cmd.channel === 'whatsapp' ? 'whatsapp' : 'phone');
+    // When the carrier matched the keyword itself it has already answered the patient (Twilio Advanced Opt-Out):
+    // a second confirmation would break the one-confirmation rule (FCC 24-24).
+    const carrierReplied = cmd.carrierKeyword !== undefined && cmd.carrierKeyword !== null;
+    return applyIntent(deps, tx, { intent, patients, first, channel: cmd.channel, inboundId: id, now, carrierReplied });
   });
   if (replyMessageId !== null) deps.wakeDispatcher();
   return { id, intent: intent.kind, matchedPatients: patients.length, needsReview, replyMessageId };
@@ -144,16 +182,18 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
 async function applyIntent(
   deps: AppDeps,
   tx: StoreSession,
-  p: { intent: InboundIntent; patients: readonly PatientRecord[]; first: PatientRecord; channel: Channel; inboundId: InboundMessageId; now: Date },
+  p: { intent: InboundIntent; patients: readonly PatientRecord[]; first: PatientRecord; channel: Channel; inboundId: InboundMessageId; now: Date; carrierReplied: boolean },
 ): Promise<MessageId | null> {
   const org = deps.settings.organisation;
+  const reply = (body: string): Promise<MessageId | null> =>
+    p.carrierReplied ? Promise.resolve(null) : queueKeywordReply(deps, tx, p.first, p.channel, body, p.inboundId);
   switch (p.intent.kind) {
     case 'help':
-      return queueKeywordReply(deps, tx, p.first, p.channel, helpReply(org), p.inboundId);
+      return reply(helpReply(org));
     case 'review':
       return null;
     case 'opt-out': {
-      const channels = p.intent.allChannels ? CHANNELS : [p.channel];
+      const channels = optOutChannels(p.channel, p.intent.allChannels);
       let changed = false;
       for (const patient of p.patients) {
         await tx.consents.lockPatient(patient.id);
@@ -175,7 +215,7 @@ async function applyIntent(
         }, deps.ids.uuid);
       }
       // One confirmation, and only when this reply changed something (a repeated STOP gets none).
-      return changed ? queueKeywordReply(deps, tx, p.first, p.channel, optOutConfirmation(org), p.inboundId) : null;
+      return changed ? reply(optOutConfirmation(org)) : null;
     }
     case 'opt-in': {
       for (const patient of p.patients) {
@@ -195,7 +235,7 @@ async function applyIntent(
           at: p.now,
         }, deps.ids.uuid);
       }
-      return queueKeywordReply(deps, tx, p.first, p.channel, optInConfirmation(org), p.inboundId);
+      return reply(optInConfirmation(org));
     }
   }
 }

@@ -1,8 +1,10 @@
 import type { AuditActor } from '../core/access/actor.ts';
 import { foldStatuses } from '../core/messaging/delivery-status.ts';
-import type { MessageId } from '../core/ids.ts';
+import { carrierErrorEffect } from '../core/messaging/carrier-errors.ts';
+import type { MessageId, PatientId } from '../core/ids.ts';
+import { applyCarrierEffects, contactPointKindOf, type CarrierEffectItem } from './carrier-effects.ts';
 import type { AppDeps } from './context.ts';
-import type { CarrierStatusEvent } from './ports.ts';
+import type { CarrierStatusEvent, ContactPointKind } from './ports.ts';
 import { toStatusChangeBatch, type StatusChange } from './status-changes.ts';
 
 const SYSTEM: AuditActor = { type: 'system', id: 'wardline' };
@@ -15,7 +17,9 @@ export type ReceiptEvent = CarrierStatusEvent & { readonly messageId?: MessageId
 /**
  * The one path by which carrier receipts (simulator, Twilio, WhatsApp) change messages. Idempotent and monotonic:
  * a duplicate receipt changes nothing, a late one never moves the status back, a terminal status never changes
- * (reference §8 item 9). Receipts that arrive together are applied in one transaction, in arrival order.
+ * (reference §8 item 9). Receipts that arrive together are applied in one transaction, in arrival order. A failure's
+ * carrier error changes state as well (an opt-out at the carrier, a dead or landline number); a delivery clears an
+ * `unreachable` mark.
  * @param deps - app dependencies
  * @param events - authenticated, parsed receipts, in arrival order
  * @returns what happened to each receipt
@@ -28,19 +32,34 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
   const known = [...new Set(ids.filter((id): id is MessageId => id !== null))];
   const outcomes: IngestOutcome[] = ids.map(() => 'unknown-message');
   if (known.length === 0) return outcomes;
+  // A failure may carry a carrier error that revokes consent: then the patients' locks come first (lock order).
+  const mayRevoke = events.some((e) => e.status === 'failed' && e.errorCode !== null);
   await deps.store.transaction(async (tx) => {
+    if (mayRevoke) await tx.consents.lockPatientsOfMessages(known);
     const changes: StatusChange[] = [];
+    const effects: CarrierEffectItem[] = [];
+    const working = new Map<ContactPointKind, PatientId[]>();
     for (const message of await tx.messages.getManyForUpdate(known)) {
       const mine = events.flatMap((event, i) => (ids[i] === message.id ? [{ event, i }] : []));
       const { applied } = foldStatuses(message.status, mine.map((m) => m.event.status));
       mine.forEach(({ event, i }, k) => {
         outcomes[i] = applied[k] ? 'applied' : 'ignored';
         if (!applied[k]) return;
+        let reason = event.errorCode;
+        if (event.status === 'failed' && event.errorCode !== null) {
+          const effect = carrierErrorEffect(event.provider, message.channel, event.errorCode);
+          effects.push({ patientId: message.patientId, channel: message.channel, effect });
+          reason = effect.reason;
+        }
+        if (event.status === 'delivered' || event.status === 'read') {
+          const kind = contactPointKindOf(message.channel);
+          working.set(kind, [...(working.get(kind) ?? []), message.patientId]);
+        }
         changes.push({
           messageId: message.id,
           patientId: message.patientId,
           status: event.status,
-          reason: event.errorCode,
+          reason,
           source: 'carrier',
           at: event.occurredAt,
           actor: SYSTEM,
@@ -50,6 +69,9 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
       });
     }
     await tx.messages.recordStatusChanges(toStatusChangeBatch(changes));
+    await applyCarrierEffects(deps, tx, effects, deps.clock.now());
+    // A delivery proves a number the carrier once found unreachable works again.
+    for (const [kind, patientIds] of working) await tx.contactPoints.clear([...new Set(patientIds)], kind, ['unreachable']);
   });
   return outcomes;
 }

@@ -10,6 +10,7 @@ import type {
   Purpose,
 } from '../core/consent/consent.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
+import type { ContactPointState } from '../core/messaging/carrier-errors.ts';
 import type { CarrierStatus, MessageStatus } from '../core/messaging/delivery-status.ts';
 import type { Phi } from '../core/phi/phi.ts';
 import type { E164, InboundMessageId, MessageId, PatientId, PrincipalId, WardId } from '../core/ids.ts';
@@ -74,6 +75,13 @@ export interface NewConsentEvent {
 
 export type ConsentBasis = 'consent' | 'override' | 'keyword-reply';
 
+/** Encoding, segments and characters of a body, as `measureSegments` counts them (reference §5). */
+export interface MessageSize {
+  readonly encoding: 'GSM-7' | 'UCS-2';
+  readonly segments: number;
+  readonly characters: number;
+}
+
 export interface NewMessage {
   readonly id: MessageId;
   readonly patientId: PatientId;
@@ -90,9 +98,20 @@ export interface NewMessage {
   readonly sender: { readonly type: string; readonly id: string };
   readonly idempotencyKey: string | null;
   readonly requestHash: string | null;
+  /** `text` only: MMS media URLs (may point at PHI, so wrapped and stored encrypted). */
+  readonly mediaUrls: Phi<readonly string[]> | null;
+  /** Marked urgent by the sender: may bypass quiet hours where the policy allows it for the category. */
+  readonly urgent: boolean;
+  /** Sent under the TCPA healthcare exemption policy: frequency and length limits apply. */
+  readonly exempt: boolean;
+  /** Encoding, segment and character count of the body (reference §5). */
+  readonly size: MessageSize;
 }
 
-export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification'> {
+export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification' | 'mediaUrls'> {
+  readonly mediaCount: number;
+  /** Quiet hours: when a held message will be released. */
+  readonly heldUntil: Date | null;
   readonly status: MessageStatus;
   readonly statusReason: string | null;
   readonly provider: string | null;
@@ -136,7 +155,26 @@ export interface OutboxClaim {
   readonly outboxId: number;
   readonly messageId: MessageId;
   readonly attempts: number;
+  /** An earlier attempt's outcome is unknown (it started then): ask the carrier before sending again. */
+  readonly inDoubtSince: Date | null;
 }
+
+/** What a message's content is at dispatch: its body and any media (decrypted only for the carrier). */
+export interface MessageContent {
+  readonly body: Phi<string>;
+  readonly mediaUrls: Phi<readonly string[]>;
+}
+
+/** What carriers reported about a patient's contact points. */
+export interface ContactPointRecord {
+  readonly kind: ContactPointKind;
+  readonly state: ContactPointState;
+  readonly reason: string;
+  readonly changedAt: Date;
+}
+
+/** `phone` carries `sms` and `text`; `whatsapp` the WhatsApp number. */
+export type ContactPointKind = 'phone' | 'whatsapp';
 
 export interface PrincipalRecord {
   readonly id: PrincipalId;
@@ -194,12 +232,19 @@ export interface StoreSession {
     /** Message rows locked for update, in id order (dispatch, status ingest). */
     getManyForUpdate(ids: readonly MessageId[]): Promise<MessageRecord[]>;
     body(id: MessageId): Promise<Phi<string> | null>;
-    bodies(ids: readonly MessageId[]): Promise<Map<MessageId, Phi<string>>>;
+    contents(ids: readonly MessageId[]): Promise<Map<MessageId, MessageContent>>;
+    /**
+     * When the patients' exempt messages (TCPA healthcare exemption policy) at or after `since` were created,
+     * oldest first, counting those queued or on their way and not those cancelled or failed before the carrier.
+     */
+    exemptSends(patientIds: readonly PatientId[], since: Date): Promise<Map<PatientId, { readonly messageId: MessageId; readonly at: Date; readonly handedOver: boolean }[]>>;
+    /** Quiet hours: records when a held message will be released. */
+    hold(id: MessageId, until: Date): Promise<void>;
     findByIdempotencyKey(senderId: string, key: string): Promise<MessageRecord | null>;
     findByProviderId(provider: string, providerMessageId: string): Promise<MessageId | null>;
     list(filter: MessageFilter): Promise<MessageRecord[]>;
-    /** Ids of queued messages for a patient on some channels, locked for update. */
-    queuedFor(patientId: PatientId, channels: readonly Channel[]): Promise<MessageId[]>;
+    /** Ids of queued messages for a patient on some channels and purposes, locked for update. */
+    queuedFor(patientId: PatientId, channels: readonly Channel[], purposes: readonly Purpose[]): Promise<MessageId[]>;
     /** Status changes of many messages, their timeline events and audit events, all or nothing. */
     recordStatusChanges(batch: StatusChangeBatch): Promise<void>;
     /** Remembers the carrier's ids of messages it accepted. */
@@ -210,9 +255,36 @@ export interface StoreSession {
     /** Claims up to `limit` due rows with FOR UPDATE SKIP LOCKED and leases them until `leaseUntil`. */
     claim(now: Date, limit: number, leaseUntil: Date): Promise<OutboxClaim[]>;
     complete(outboxIds: readonly number[]): Promise<void>;
-    retry(outboxId: number, availableAt: Date, errorCode: string): Promise<void>;
+    /**
+     * Schedules another attempt. `inDoubtSince` is the start of an attempt whose outcome is unknown (kept until the
+     * carrier has been asked), or null after a certain rejection.
+     */
+    retry(outboxId: number, availableAt: Date, errorCode: string, inDoubtSince: Date | null): Promise<void>;
+    /** Puts claimed rows back until `availableAt` without counting an attempt (pacing, quiet hours). */
+    defer(rows: readonly { readonly outboxId: number; readonly availableAt: Date }[]): Promise<void>;
+    /** Marks rows whose message is about to be handed to the carrier: a crash from here on is reconciled. */
+    markInDoubt(outboxIds: readonly number[], since: Date): Promise<void>;
+  };
+  readonly senders: {
+    /**
+     * Reserves send slots for a paced sender under its row lock (several dispatchers share one rate): reads the
+     * sender's next free slot, lets `plan` hand out slots, stores the new next free slot.
+     */
+    reserve<T extends { readonly next: Date }>(senderId: string, plan: (next: Date | null) => T): Promise<T>;
+  };
+  readonly contactPoints: {
+    get(patientIds: readonly PatientId[]): Promise<Map<PatientId, ContactPointRecord[]>>;
+    set(patientId: PatientId, record: ContactPointRecord): Promise<void>;
+    /** Clears the given states (all when omitted) of some contact points: the number proved it works. */
+    clear(patientIds: readonly PatientId[], kind: ContactPointKind, states?: readonly ContactPointState[]): Promise<void>;
+  };
+  readonly webhooks: {
+    /** Remembers a signed delivery; false when it was already processed (a replay). */
+    remember(provider: string, digest: string): Promise<boolean>;
   };
   readonly inbound: {
+    /** When each patient last wrote on a channel (the WhatsApp customer service window). */
+    lastReceived(patientIds: readonly PatientId[], channel: Channel): Promise<Map<PatientId, Date>>;
     insert(record: InboundRecord & { readonly fromIndex: Phi<E164>; readonly body: Phi<string>; readonly providerMessageId: string | null }): Promise<void>;
     list(filter: { readonly needsReview: boolean; readonly wardIds: readonly WardId[] | null; readonly limit: number }): Promise<InboundRecord[]>;
   };
@@ -242,18 +314,58 @@ export interface Store extends StoreSession {
   transaction<T>(fn: (tx: StoreSession) => Promise<T>): Promise<T>;
 }
 
+/** A WhatsApp template send (outside the 24-hour customer service window only approved templates may go). */
+export interface TemplateSend {
+  /** Meta template name (Cloud API) — or, through Twilio, the Content API `ContentSid` (HX…). */
+  readonly name: string;
+  /** BCP 47 / Meta language code, e.g. `en_US`, `es`. */
+  readonly language: string;
+  /** Body parameters in order ({{1}}, {{2}} …); may carry identifiers, so PHI-wrapped. */
+  readonly parameters: Phi<readonly string[]>;
+}
+
 /** What a carrier adapter is given to send. */
 export interface OutboundEnvelope {
+  /** Wardline's message id: the idempotency reference, echoed back by the carrier where it can. */
   readonly messageId: MessageId;
   readonly channel: Channel;
   readonly to: Phi<E164>;
   readonly body: Phi<string>;
+  /** `text` only: MMS media (https URLs, at most 10). Empty otherwise. */
+  readonly mediaUrls: Phi<readonly string[]>;
+  /**
+   * `text` only, for carriers that send RCS: whether the carrier may fall back to SMS when the handset cannot take
+   * RCS. True only when the patient has SMS consent for the same purpose; false means RCS or nothing.
+   */
+  readonly smsFallback: boolean;
+  /** A template send (WhatsApp); null for free text. */
+  readonly template: TemplateSend | null;
 }
 
-/** A carrier's answer to a send. */
+/**
+ * A carrier's answer to a send.
+ * - `rejected`: the carrier certainly did not accept the message (4xx, 429): safe to send again.
+ * - `unknown`: the carrier may have accepted it (timeout, connection reset, 5xx): the next attempt reconciles
+ *   before sending, so the message never goes out twice.
+ */
 export type SendResult =
   | { readonly ok: true; readonly providerMessageId: string }
-  | { readonly ok: false; readonly retryable: boolean; readonly errorCode: string };
+  | {
+      readonly ok: false;
+      readonly outcome: 'rejected' | 'unknown';
+      /** Worth another attempt later (throughput limits, 5xx, network). */
+      readonly retryable: boolean;
+      /** The carrier's error code as it sent it (`21610`, `131047`), or `HTTP_<status>`, `TIMEOUT`, `NETWORK`. */
+      readonly errorCode: string;
+      /** The carrier asked to wait this long (Retry-After), if it said. */
+      readonly retryAfterMs?: number;
+    };
+
+/** Whether the carrier accepted a message whose send outcome was unknown. */
+export type ReconcileResult =
+  | { readonly found: true; readonly providerMessageId: string }
+  /** `certain`: the carrier can list what it accepted and this message is not there; safe to send. */
+  | { readonly found: false; readonly certain: boolean };
 
 /** A delivery receipt from a carrier, already authenticated and parsed by its adapter. */
 export interface CarrierStatusEvent {
@@ -264,9 +376,28 @@ export interface CarrierStatusEvent {
   readonly occurredAt: Date;
 }
 
+/**
+ * A configured sender: a carrier adapter, the channels it carries and its rate. Twilio may be two senders (its
+ * SMS/MMS/RCS sender and its WhatsApp sender) sharing one adapter.
+ */
+export interface Sender {
+  /** Stable id, e.g. `twilio:MG…`, `twilio:whatsapp:+1…`, `whatsapp-cloud:<phone number id>`, `simulator`. */
+  readonly id: string;
+  readonly provider: MessagingProvider;
+  readonly channels: readonly Channel[];
+  /** Messages per second; null when the sender is not paced (the simulator, benchmarks). */
+  readonly ratePerSecond: number | null;
+}
+
 /** The carrier port (STYLE.md §3 MessagingProvider). */
 export interface MessagingProvider {
+  /** `simulator`, `twilio`, `whatsapp-cloud`: the namespace of `providerMessageId` and of error codes. */
   readonly name: string;
-  /** Sends one message; `messageId` is the idempotency key: the same id never goes out twice. */
+  /** Sends one message. Does not retry by itself; the dispatcher owns retries and pacing. */
   send(envelope: OutboundEnvelope): Promise<SendResult>;
+  /**
+   * After an attempt whose outcome was unknown: did the carrier accept this message at or after `since`?
+   * Read-only; never sends.
+   */
+  reconcile(envelope: OutboundEnvelope, since: Date): Promise<ReconcileResult>;
 }

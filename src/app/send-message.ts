@@ -3,14 +3,17 @@ import { auditActorOf, hasPermission } from '../core/access/actor.ts';
 import { sendPermission } from '../core/access/permissions.ts';
 import { decideConsent, type ConsentDecision, type Purpose } from '../core/consent/consent.ts';
 import type { AuditEventInput } from '../core/audit/audit-event.ts';
-import { DomainError } from '../core/errors.ts';
+import { DomainError, type ErrorCode } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
-import type { Category, Channel } from '../core/messaging/channel.ts';
+import { WHATSAPP_WINDOW_MS, type Category, type Channel } from '../core/messaging/channel.ts';
 import type { MessageStatus } from '../core/messaging/delivery-status.ts';
 import { reveal, type Phi } from '../core/phi/phi.ts';
+import { blocksSending } from '../core/messaging/carrier-errors.ts';
+import { checkHealthcareExemption } from '../core/messaging/exemption.ts';
+import { measureSegments } from '../core/messaging/segments.ts';
 import { loadPatientConsentView, requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
-import type { PatientConsentView } from './ports.ts';
+import { senderFor, type AppDeps, type RequestContext } from './context.ts';
+import type { MessageSize, PatientConsentView } from './ports.ts';
 
 export interface SendMessageCommand {
   readonly patientId: PatientId;
@@ -22,6 +25,10 @@ export interface SendMessageCommand {
   readonly relatedRecord?: { readonly type: string; readonly id: string } | undefined;
   readonly override?: { readonly justification: Phi<string> } | undefined;
   readonly idempotencyKey?: string | undefined;
+  /** `text` only: MMS media (https URLs). */
+  readonly mediaUrls?: Phi<readonly string[]> | undefined;
+  /** Urgent: may go during quiet hours where the policy lets this category bypass them. */
+  readonly urgent?: boolean | undefined;
 }
 
 /** The purpose a category is sent under unless the sender says otherwise. */
@@ -42,10 +49,52 @@ const REFUSAL: Record<Exclude<ConsentDecision, { allowed: true }>['reason'], { c
   },
 };
 
+/** A send refused by the sending policy (after consent allowed it), with the reviewed reason. */
+interface PolicyRefusal {
+  readonly code: 'CONTACT_POINT_UNDELIVERABLE' | 'WHATSAPP_WINDOW_CLOSED' | 'EXEMPT_LIMIT_REACHED' | 'EXEMPT_BODY_TOO_LONG';
+  readonly detail: string;
+}
+
 interface Prepared {
   readonly patient: PatientConsentView;
   readonly purpose: Purpose;
   readonly decision: ConsentDecision;
+  /** Held to the TCPA healthcare-exemption limits (an automated sender in an exempt category). */
+  readonly exempt: boolean;
+  readonly refusal: PolicyRefusal | null;
+  readonly size: MessageSize | null;
+}
+
+const EXEMPT_WINDOW_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The sending policy beyond consent, checked up front so the caller hears why at once (dispatch checks again):
+ * a number the carrier reported dead or a landline, the WhatsApp window, the healthcare-exemption limits.
+ */
+async function policyRefusal(deps: AppDeps, patient: PatientConsentView, cmd: SendMessageCommand, exempt: boolean): Promise<PolicyRefusal | null> {
+  const now = deps.clock.now();
+  const kind = cmd.channel === 'whatsapp' ? 'whatsapp' : 'phone';
+  const states = (await deps.store.contactPoints.get([patient.id])).get(patient.id) ?? [];
+  const blocked = states.find((c) => c.kind === kind && blocksSending(c.state));
+  if (blocked !== undefined) {
+    return { code: 'CONTACT_POINT_UNDELIVERABLE', detail: `The carrier reported this number as ${blocked.state} (${blocked.reason}). Update or re-verify the number; a reply from the patient clears it.` };
+  }
+  if (cmd.channel === 'whatsapp') {
+    const last = (await deps.store.inbound.lastReceived([patient.id], 'whatsapp')).get(patient.id);
+    if (last === undefined || now.getTime() - last.getTime() >= WHATSAPP_WINDOW_MS) {
+      return { code: 'WHATSAPP_WINDOW_CLOSED', detail: 'The patient has not written on WhatsApp in the last 24 hours: only an approved WhatsApp template may be sent.' };
+    }
+  }
+  if (exempt && cmd.body !== undefined) {
+    const earlier = ((await deps.store.messages.exemptSends([patient.id], new Date(now.getTime() - EXEMPT_WINDOW_MS))).get(patient.id) ?? []).map((s) => s.at);
+    const verdict = checkHealthcareExemption({ body: reveal(cmd.body), now, previousSends: earlier });
+    if (!verdict.ok) {
+      return verdict.rule === 'body-too-long'
+        ? { code: 'EXEMPT_BODY_TOO_LONG', detail: `Healthcare-exempt automated messages must be at most ${String(verdict.limit)} characters.` }
+        : { code: 'EXEMPT_LIMIT_REACHED', detail: `Healthcare-exempt automated messages are limited to ${String(verdict.limit)} per ${verdict.rule === 'daily-limit' ? 'day' : 'week'} per patient.` };
+    }
+  }
+  return null;
 }
 
 async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
@@ -57,6 +106,14 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
   if (cmd.channel === 'whatsapp' && !patient.hasWhatsapp) {
     throw new DomainError('NO_CONTACT_POINT', 'The patient has no WhatsApp number on record.');
   }
+  if (cmd.mediaUrls !== undefined && reveal(cmd.mediaUrls).length > 0 && cmd.channel !== 'text') {
+    throw new DomainError('VALIDATION_FAILED', 'Media can only be sent on the text channel (MMS).', {
+      issues: [{ pointer: '/body/mediaUrls', message: 'only allowed when channel is text' }],
+    });
+  }
+  if (senderFor(deps, cmd.channel) === null) {
+    throw new DomainError('CHANNEL_NOT_CONFIGURED', `No carrier is configured to send ${cmd.channel} messages.`);
+  }
   const purpose = cmd.purpose ?? DEFAULT_PURPOSE[cmd.category];
   const decision = decideConsent(ledger, {
     channel: cmd.channel,
@@ -64,7 +121,10 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
     overrideRequested: cmd.override !== undefined,
     mayOverride: hasPermission(ctx.actor, 'consent.override'),
   });
-  return { patient, purpose, decision };
+  const exempt = ctx.actor.kind !== 'user' && deps.settings.sendingPolicy.exemptCategories.includes(cmd.category);
+  const refusal = decision.allowed ? await policyRefusal(deps, patient, cmd, exempt) : null;
+  const size = cmd.body === undefined ? null : measureSegments(reveal(cmd.body));
+  return { patient, purpose, decision, exempt, refusal, size };
 }
 
 /** The canonical request fingerprint an Idempotency-Key is bound to (PHI only ever hashed, never stored). */
@@ -78,6 +138,8 @@ function fingerprint(cmd: SendMessageCommand): string {
     cmd.template === undefined ? null : [cmd.template.id, reveal(cmd.template.params)],
     cmd.relatedRecord ?? null,
     cmd.override === undefined ? null : reveal(cmd.override.justification),
+    cmd.mediaUrls === undefined ? null : reveal(cmd.mediaUrls),
+    cmd.urgent ?? false,
   ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
@@ -113,9 +175,10 @@ export async function sendMessage(
     const previous = await replay(deps, ctx, cmd.idempotencyKey, hash);
     if (previous !== null) return { ...previous, replayed: true };
   }
-  const { patient, purpose, decision } = await prepare(deps, ctx, cmd);
+  const { patient, purpose, decision, exempt, refusal: policy, size } = await prepare(deps, ctx, cmd);
   const actor = auditActorOf(ctx.actor);
-  if (!decision.allowed) {
+  // Every refusal is audited before the caller hears it.
+  const refuse = async (refusal: { code: ErrorCode; detail: string }): Promise<never> => {
     await deps.store.audit.append({
       actor,
       action: 'message.blocked',
@@ -123,14 +186,15 @@ export async function sendMessage(
       targetType: 'patient',
       targetId: patient.id,
       patientId: patient.id,
-      reason: REFUSAL[decision.reason].code,
+      reason: refusal.code,
       requestId: ctx.requestId,
       details: { channel: cmd.channel, category: cmd.category, purpose },
     });
-    const refusal = REFUSAL[decision.reason];
     throw new DomainError(refusal.code, refusal.detail);
-  }
-  if (cmd.body === undefined) throw new DomainError('VALIDATION_FAILED', 'A message needs a body or a template.');
+  };
+  if (!decision.allowed) return refuse(REFUSAL[decision.reason]);
+  if (policy !== null) return refuse(policy);
+  if (cmd.body === undefined || size === null) throw new DomainError('VALIDATION_FAILED', 'A message needs a body or a template.');
   const id = deps.ids.uuid() as MessageId;
   const details = { channel: cmd.channel, category: cmd.category, purpose, consentBasis: decision.basis };
   const target = { targetType: 'message', targetId: id, patientId: patient.id, requestId: ctx.requestId } as const;
@@ -157,6 +221,10 @@ export async function sendMessage(
         sender: actor,
         idempotencyKey: cmd.idempotencyKey ?? null,
         requestHash: hash,
+        mediaUrls: cmd.mediaUrls ?? null,
+        urgent: cmd.urgent ?? false,
+        exempt,
+        size,
       },
       audits,
       deps.clock.now(),
@@ -183,9 +251,9 @@ export async function checkMessage(
   deps: AppDeps,
   ctx: RequestContext,
   cmd: SendMessageCommand,
-): Promise<{ allowed: boolean; code: string | null; basis: string | null; purpose: Purpose }> {
-  const { purpose, decision } = await prepare(deps, ctx, cmd);
-  return decision.allowed
-    ? { allowed: true, code: null, basis: decision.basis, purpose }
-    : { allowed: false, code: REFUSAL[decision.reason].code, basis: null, purpose };
+): Promise<{ allowed: boolean; code: string | null; basis: string | null; purpose: Purpose; size: MessageSize | null; exempt: boolean }> {
+  const { purpose, decision, refusal, size, exempt } = await prepare(deps, ctx, cmd);
+  if (!decision.allowed) return { allowed: false, code: REFUSAL[decision.reason].code, basis: null, purpose, size, exempt };
+  if (refusal !== null) return { allowed: false, code: refusal.code, basis: null, purpose, size, exempt };
+  return { allowed: true, code: null, basis: decision.basis, purpose, size, exempt };
 }

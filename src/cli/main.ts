@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { bootstrapAdmin } from '../app/directory.ts';
 import { buildApp } from '../adapters/http/build-app.ts';
 import { migrate, openDatabase } from '../adapters/db/database.ts';
-import { createContainer, databaseOptions } from '../container.ts';
+import { carrierCheckers, createContainer, databaseOptions } from '../container.ts';
 import { importPatientsCommand } from './import-patients.ts';
 
 function configOrExit(): ReturnType<typeof loadConfig> {
@@ -35,14 +35,15 @@ async function start(): Promise<void> {
   const config = configOrExit();
   const container = await createContainer(config);
   const { generatedToken } = await bootstrapAdmin(container.deps, config.adminToken?.expose() ?? null);
-  const app = await buildApp(container.deps, { simulator: container.simulator });
+  const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });
   if (config.dispatcher === 'inline') container.worker.start();
   await app.listen({ port: config.http.port, host: config.http.host });
   const base = config.http.publicUrl;
   console.log(`\nWardline is running at ${base}`);
   console.log(`  API docs:     ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
   console.log(`  Database:     ${config.database.kind === 'pglite' ? `embedded PostgreSQL (PGlite) in ${config.dataDir ?? 'memory'}` : 'PostgreSQL (DATABASE_URL)'}`);
-  console.log(`  Carrier:      ${config.carrier.kind}${config.carrier.kind === 'simulator' ? ' (development only)' : ''}`);
+  console.log(`  Senders:      ${container.deps.senders.map((s) => `${s.id} → ${s.channels.join('/')}${s.ratePerSecond === null ? '' : ` @ ${String(s.ratePerSecond)}/s`}`).join('; ')}`);
+  if (container.simulator !== null) console.log('                (the simulator is for development only)');
   if (generatedToken !== null) {
     console.log(`\n  Admin token (shown once, store it now):\n    ${generatedToken}\n`);
   } else {
@@ -70,9 +71,40 @@ async function migrateOnly(): Promise<void> {
   await handle.close();
 }
 
+/**
+ * `wardline carriers check`: validates the carrier configuration and asks each carrier, read-only, whether the
+ * account, sender and credentials are usable. Nothing is sent. Exits 1 when anything is wrong.
+ */
+async function checkCarriers(): Promise<void> {
+  const config = configOrExit();
+  const checkers = carrierCheckers(config);
+  if (checkers.length === 0) {
+    console.log('No carrier is configured: the simulator carries messages (development only).');
+    console.log('Set TWILIO_* and/or WHATSAPP_* (see the README) to use real carriers.');
+    return;
+  }
+  let failed = false;
+  for (const { carrier, checker } of checkers) {
+    console.log(`${carrier}:`);
+    const items = await checker.check();
+    for (const item of items) {
+      failed ||= !item.ok;
+      console.log(`  ${item.ok ? 'ok  ' : 'FAIL'} ${item.name}: ${item.detail}`);
+    }
+  }
+  console.log(failed ? '\nSome checks failed.' : '\nAll carrier checks passed. Nothing was sent.');
+  if (failed) process.exitCode = 1;
+}
+
 const program = new Command('wardline').description('Patient messaging with HIPAA safeguards on every send');
 program.command('start').description('run the HTTP API with the in-process dispatcher').action(start);
 program.command('worker').description('run a dispatcher only (several may run against one PostgreSQL)').action(worker);
 program.command('migrate').description('apply database migrations and exit').action(migrateOnly);
 program.addCommand(importPatientsCommand(configOrExit));
+program
+  .command('carriers')
+  .description('carrier configuration')
+  .command('check')
+  .description('validate the carrier configuration against the carriers, read-only (nothing is sent)')
+  .action(checkCarriers);
 await program.parseAsync(process.argv);

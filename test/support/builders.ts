@@ -35,7 +35,7 @@ export function grantConsent(h: Harness, patientId: string, channel: string = 's
  */
 export async function givenPatient(
   h: Harness,
-  options: { consent?: readonly Channel[]; wardId?: string; whatsapp?: boolean; phone?: string } = {},
+  options: { consent?: readonly Channel[]; wardId?: string; whatsapp?: boolean; phone?: string; timezone?: string } = {},
 ): Promise<{ id: string; phone: string }> {
   const phone = options.phone ?? nextPhone();
   const res = await h.app.inject({
@@ -49,6 +49,7 @@ export async function givenPatient(
       phone,
       ...(options.whatsapp ? { whatsapp: phone } : {}),
       ...(options.wardId === undefined ? {} : { wardId: options.wardId }),
+      ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     },
   });
   expect(res.statusCode).toBe(201);
@@ -82,7 +83,17 @@ export async function givenUser(
 /** Sends a message through the API (administrator by default) and returns the raw response. */
 export function sendMessage(
   h: Harness,
-  message: { patientId: string; body?: string; channel?: Channel; category?: string; headers?: Headers; idempotencyKey?: string; override?: { justification: string } },
+  message: {
+    patientId: string;
+    body?: string;
+    channel?: Channel;
+    category?: string;
+    headers?: Headers;
+    idempotencyKey?: string;
+    override?: { justification: string };
+    urgent?: boolean;
+    mediaUrls?: string[];
+  },
 ): Promise<LightMyRequestResponse> {
   const { headers = h.admin, idempotencyKey, body = 'Your appointment is tomorrow at 9:00.', channel = 'sms', category = 'administrative', ...rest } = message;
   return h.app.inject({

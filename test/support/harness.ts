@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -8,6 +9,21 @@ import { buildApp } from '../../src/adapters/http/build-app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
+import type { Clock } from '../../src/app/ports.ts';
+
+/** A free loopback port (for a harness that listens, so carriers' stand-ins can call its webhooks). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
 
 /**
  * Test harness: a real Wardline (real database, real HTTP through `inject`, the simulator carrier) on
@@ -32,7 +48,7 @@ export interface Harness {
 export async function createHarness(
   database: 'pglite' | 'postgres',
   env: Record<string, string> = {},
-  options: { random?: () => number } = {},
+  options: { random?: () => number; clock?: Clock; listen?: boolean } = {},
 ): Promise<Harness> {
   const lines: string[] = [];
   const sink = new Writable({
@@ -64,10 +80,13 @@ export async function createHarness(
     logger: createLogger('debug', sink),
     ...(database === 'postgres' ? { schema } : {}),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await bootstrapAdmin(container.deps, ADMIN_TOKEN);
-  const app = await buildApp(container.deps, { simulator: container.simulator });
+  const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });
   await app.ready();
+  // Carriers' webhooks arrive over a real loopback socket at the configured public URL.
+  if (options.listen === true) await app.listen({ port: config.http.port, host: '127.0.0.1' });
   return {
     app,
     container,

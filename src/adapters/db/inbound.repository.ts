@@ -22,8 +22,20 @@ export function createInboundRepository(db: Kysely<Database>, cipher: FieldCiphe
           review_reason: r.reviewReason,
           needs_review: r.needsReview,
           provider_message_id: r.providerMessageId,
+          received_at: r.receivedAt,
         })
         .execute();
+    },
+    async lastReceived(patientIds, channel) {
+      if (patientIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('inbound_message')
+        .select(['patient_id', (eb) => eb.fn.max('received_at').as('last')])
+        .where('patient_id', 'in', [...patientIds])
+        .where('channel', '=', channel)
+        .groupBy('patient_id')
+        .execute();
+      return new Map(rows.flatMap((r) => (r.patient_id === null ? [] : [[r.patient_id as PatientId, new Date(r.last)] as const])));
     },
     async list(f) {
       let q = db.selectFrom('inbound_message').selectAll().where('needs_review', '=', f.needsReview);

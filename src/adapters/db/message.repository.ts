@@ -8,6 +8,12 @@ import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../.
 import { auditRow } from './audit.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database, MessageTable } from './schema.ts';
+import { phi, reveal, type Phi } from '../../core/phi/phi.ts';
+
+function parseMedia(value: Phi<string>): Phi<readonly string[]> {
+  const parsed: unknown = JSON.parse(reveal(value));
+  return phi(Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : []);
+}
 
 const COLUMNS = [
   'id',
@@ -30,6 +36,13 @@ const COLUMNS = [
   'provider_message_id',
   'created_at',
   'updated_at',
+  'encoding',
+  'segments',
+  'characters',
+  'media_count',
+  'urgent',
+  'exempt',
+  'held_until',
 ] as const;
 
 type Row = Pick<Selectable<MessageTable>, (typeof COLUMNS)[number]>;
@@ -55,12 +68,20 @@ function toRecord(r: Row): MessageRecord {
     providerMessageId: r.provider_message_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    // Rows written before sizes were recorded carry none; their size is unknown, not zero.
+    size: { encoding: r.encoding ?? 'GSM-7', segments: r.segments ?? 0, characters: r.characters ?? 0 },
+    mediaCount: r.media_count,
+    urgent: r.urgent,
+    exempt: r.exempt,
+    heldUntil: r.held_until,
   };
 }
 
-function messageRow(m: NewMessage, cipher: FieldCipher): Insertable<MessageTable> {
+function messageRow(m: NewMessage, cipher: FieldCipher, at: Date): Insertable<MessageTable> {
   return {
     id: m.id,
+    created_at: at,
+    updated_at: at,
     patient_id: m.patientId,
     ward_id: m.wardId,
     channel: m.channel,
@@ -77,6 +98,13 @@ function messageRow(m: NewMessage, cipher: FieldCipher): Insertable<MessageTable
     sender_id: m.sender.id,
     idempotency_key: m.idempotencyKey,
     request_hash: m.requestHash,
+    encoding: m.size.encoding,
+    segments: m.size.segments,
+    characters: m.size.characters,
+    media_urls_enc: m.mediaUrls === null ? null : cipher.encrypt(phi(JSON.stringify(reveal(m.mediaUrls)))),
+    media_count: m.mediaUrls === null ? 0 : reveal(m.mediaUrls).length,
+    urgent: m.urgent,
+    exempt: m.exempt,
   };
 }
 
@@ -102,7 +130,7 @@ export async function insertQueued(
   items: readonly QueuedMessage[],
 ): Promise<void> {
   await db
-    .with('m', (q) => q.insertInto('message').values(items.map((i) => messageRow(i.message, cipher))).returning('id'))
+    .with('m', (q) => q.insertInto('message').values(items.map((i) => messageRow(i.message, cipher, i.at))).returning('id'))
     .with('s', (q) =>
       q.insertInto('message_status_event').values(
         items.map((i) => ({ message_id: i.message.id, status: 'queued', reason: null, source: 'wardline' as const, occurred_at: i.at })),
@@ -135,10 +163,37 @@ export function createMessageRepository(
       const row = await db.selectFrom('message').select('body_enc').where('id', '=', id).executeTakeFirst();
       return row === undefined ? null : cipher.decrypt(row.body_enc);
     },
-    async bodies(ids) {
+    async contents(ids) {
       if (ids.length === 0) return new Map();
-      const rows = await db.selectFrom('message').select(['id', 'body_enc']).where('id', 'in', [...ids]).execute();
-      return new Map(rows.map((r) => [r.id as MessageId, cipher.decrypt(r.body_enc)]));
+      const rows = await db.selectFrom('message').select(['id', 'body_enc', 'media_urls_enc']).where('id', 'in', [...ids]).execute();
+      return new Map(
+        rows.map((r) => [
+          r.id as MessageId,
+          { body: cipher.decrypt(r.body_enc), mediaUrls: r.media_urls_enc === null ? phi([]) : parseMedia(cipher.decrypt(r.media_urls_enc)) },
+        ]),
+      );
+    },
+    async exemptSends(patientIds, since) {
+      const result = new Map<PatientId, { messageId: MessageId; at: Date; handedOver: boolean }[]>();
+      if (patientIds.length === 0) return result;
+      const rows = await db
+        .selectFrom('message')
+        .select(['id', 'patient_id', 'created_at', 'status', 'provider_message_id'])
+        .where('patient_id', 'in', [...patientIds])
+        .where('exempt', '=', true)
+        .where('created_at', '>=', since)
+        .where((eb) => eb.or([eb('status', 'not in', ['failed', 'cancelled']), eb('provider_message_id', 'is not', null)]))
+        .orderBy('created_at')
+        .execute();
+      for (const r of rows) {
+        const list = result.get(r.patient_id as PatientId) ?? [];
+        list.push({ messageId: r.id as MessageId, at: r.created_at, handedOver: r.provider_message_id !== null || ['sent', 'delivered', 'read'].includes(r.status) });
+        result.set(r.patient_id as PatientId, list);
+      }
+      return result;
+    },
+    async hold(id, until) {
+      await db.updateTable('message').set({ held_until: until, updated_at: new Date() }).where('id', '=', id).execute();
     },
     async findByIdempotencyKey(senderId, key) {
       const row = await db
@@ -174,12 +229,13 @@ export function createMessageRepository(
       const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
       return rows.map(toRecord);
     },
-    async queuedFor(patientId, channels) {
+    async queuedFor(patientId, channels, purposes) {
       const rows = await db
         .selectFrom('message')
         .select('id')
         .where('patient_id', '=', patientId)
         .where('channel', 'in', [...channels])
+        .where('purpose', 'in', [...purposes])
         .where('status', '=', 'queued')
         .orderBy('id')
         .forNoKeyUpdate()

@@ -27,19 +27,35 @@ export function createOutboxRepository(db: Kysely<Database>): StoreSession['outb
             .forUpdate()
             .skipLocked(),
         )
-        .returning(['id', 'message_id', 'attempts'])
+        .returning(['id', 'message_id', 'attempts', 'in_doubt_since'])
         .execute();
-      return rows.map((r) => ({ outboxId: r.id, messageId: r.message_id as MessageId, attempts: r.attempts }));
+      return rows
+        .map((r) => ({ outboxId: r.id, messageId: r.message_id as MessageId, attempts: r.attempts, inDoubtSince: r.in_doubt_since }))
+        .sort((a, b) => a.outboxId - b.outboxId);
     },
     async complete(outboxIds) {
       if (outboxIds.length === 0) return;
       await db.deleteFrom('outbox').where('id', 'in', [...outboxIds]).execute();
     },
-    async retry(outboxId, availableAt, errorCode) {
+    async retry(outboxId, availableAt, errorCode, inDoubtSince) {
       await db
         .updateTable('outbox')
-        .set({ available_at: availableAt, last_error: errorCode })
+        .set({ available_at: availableAt, last_error: errorCode, in_doubt_since: inDoubtSince })
         .where('id', '=', outboxId)
+        .execute();
+    },
+    async defer(rows) {
+      if (rows.length === 0) return;
+      const values = rows.map((r) => sql`(${r.outboxId}::bigint, ${r.availableAt}::timestamptz)`);
+      await sql`UPDATE outbox o SET available_at = v.at, attempts = greatest(o.attempts - 1, 0)
+        FROM (VALUES ${sql.join(values)}) AS v(id, at) WHERE o.id = v.id`.execute(db);
+    },
+    async markInDoubt(outboxIds, since) {
+      if (outboxIds.length === 0) return;
+      await db
+        .updateTable('outbox')
+        .set({ in_doubt_since: sql<Date>`coalesce(in_doubt_since, ${since}::timestamptz)` })
+        .where('id', 'in', [...outboxIds])
         .execute();
     },
   };

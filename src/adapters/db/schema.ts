@@ -103,6 +103,14 @@ export interface MessageTable {
   provider_message_id: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  encoding: 'GSM-7' | 'UCS-2' | null;
+  segments: number | null;
+  characters: number | null;
+  media_urls_enc: string | null;
+  media_count: ColumnType<number, number | undefined, number>;
+  urgent: ColumnType<boolean, boolean | undefined, boolean>;
+  exempt: ColumnType<boolean, boolean | undefined, boolean>;
+  held_until: Timestamp | null;
 }
 
 export interface MessageStatusEventTable {
@@ -121,6 +129,26 @@ export interface OutboxTable {
   available_at: ColumnType<Date, Date | string | undefined, Date | string>;
   attempts: ColumnType<number, number | undefined, number>;
   last_error: string | null;
+  in_doubt_since: Timestamp | null;
+}
+
+export interface SenderPaceTable {
+  sender_id: string;
+  next_slot_at: Timestamp;
+}
+
+export interface ContactPointStateTable {
+  patient_id: string;
+  kind: 'phone' | 'whatsapp';
+  state: 'unreachable' | 'undeliverable' | 'landline';
+  reason: string;
+  changed_at: Timestamp;
+}
+
+export interface WebhookReceiptTable {
+  provider: string;
+  digest: string;
+  received_at: CreatedAt;
 }
 
 export interface AuditEventTable {
@@ -150,4 +178,7 @@ export interface Database {
   message_status_event: MessageStatusEventTable;
   outbox: OutboxTable;
   audit_event: AuditEventTable;
+  sender_pace: SenderPaceTable;
+  contact_point_state: ContactPointStateTable;
+  webhook_receipt: WebhookReceiptTable;
 }

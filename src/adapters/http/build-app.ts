@@ -17,6 +17,7 @@ import { inboundRoutes } from './routes/inbound.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
+import { webhookRoutes, type WebhookSettings } from './routes/webhooks.routes.ts';
 
 /** Request bodies over this size are refused with 413 BODY_TOO_LARGE. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -27,7 +28,10 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * @param deps - app dependencies
  * @param options - the simulator, when it carries messages
  */
-export async function buildApp(deps: AppDeps, options: { simulator: SimulatorProvider | null }): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  options: { simulator: SimulatorProvider | null; webhooks: WebhookSettings },
+): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const base = Fastify({ loggerInstance, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES });
   // The API speaks JSON only: without this, Fastify's built-in text/plain parser hands a string to validation (400).
@@ -53,6 +57,7 @@ export async function buildApp(deps: AppDeps, options: { simulator: SimulatorPro
   await app.register(messageRoutes(deps));
   await app.register(directoryRoutes(deps));
   await app.register(inboundRoutes(deps));
+  await app.register(webhookRoutes(deps, options.webhooks));
   if (options.simulator !== null) await app.register(simulatorRoutes(deps, options.simulator));
   return base;
 }

@@ -16,6 +16,10 @@ export const AUDIT_ACTIONS = [
   'message.cancelled',
   'message.viewed',
   'message.listed',
+  'message.held',
+  'contact-point.changed',
+  'webhook.rejected',
+  'webhook.replayed',
   'inbound.received',
   'inbound.flagged',
   'principal.created',
@@ -35,7 +39,7 @@ export interface AuditEventInput {
   readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system';
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook';
   readonly targetId: string | null;
   readonly patientId: string | null;
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */

@@ -9,12 +9,14 @@ export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
 
 /**
  * Where a consent event came from. `sms_keyword` and `whatsapp_optout` are written only by Wardline itself
- * when a patient replies; staff and integrations record the others through the API.
+ * when a patient replies, `carrier_optout` when a carrier reports that the patient opted out there (Twilio 21610,
+ * WhatsApp 131050); staff and integrations record the others through the API.
  */
 export const CONSENT_SOURCES = [
   'intake_form',
   'sms_keyword',
   'whatsapp_optout',
+  'carrier_optout',
   'phone',
   'portal',
   'staff',
@@ -23,7 +25,7 @@ export const CONSENT_SOURCES = [
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 
 /** Sources that only inbound patient replies may produce; the API refuses them. */
-export const SYSTEM_ONLY_SOURCES: readonly ConsentSource[] = ['sms_keyword', 'whatsapp_optout'];
+export const SYSTEM_ONLY_SOURCES: readonly ConsentSource[] = ['sms_keyword', 'whatsapp_optout', 'carrier_optout'];
 
 /** Evidence kept with each consent event: what the patient was shown, who captured it and when. */
 export interface ConsentEvidence {
@@ -127,7 +129,7 @@ export function isStillSendable(
 }
 
 /** Sources that carry the patient's own statement (a reply, a form, a call, the portal). */
-export const PATIENT_SOURCES: readonly ConsentSource[] = ['sms_keyword', 'whatsapp_optout', 'intake_form', 'phone', 'portal'];
+export const PATIENT_SOURCES: readonly ConsentSource[] = ['sms_keyword', 'whatsapp_optout', 'carrier_optout', 'intake_form', 'phone', 'portal'];
 
 /**
  * Whether a grant may be recorded now. After an opt-out only the patient can opt back in (CTIA: START/YES/UNSTOP

@@ -8,3 +8,9 @@ export type Category = (typeof CATEGORIES)[number];
 
 /** Largest body accepted: ten concatenated SMS segments of 160 GSM-7 characters. */
 export const MAX_BODY_LENGTH = 1600;
+
+/**
+ * WhatsApp's customer service window: free text may be sent only within 24 hours of the patient's last message;
+ * outside it only approved templates (reference §3.2).
+ */
+export const WHATSAPP_WINDOW_MS = 24 * 60 * 60_000;

@@ -118,6 +118,11 @@ export function createSimulatorProvider(options: SimulatorOptions): SimulatorPro
       }
       return { ok: true, providerMessageId };
     },
+    reconcile(envelope) {
+      // The simulator knows everything it accepted: its answer is always certain.
+      const previous = accepted.get(envelope.messageId);
+      return Promise.resolve(previous === undefined ? { found: false, certain: true } : { found: true, providerMessageId: previous });
+    },
     inbox(e164) {
       return phones.get(e164) ?? [];
     },

@@ -25,6 +25,11 @@ const NewMessage = z
       .object({ justification: z.string().trim().min(20, 'must be at least 20 characters: say why this cannot wait for consent').max(2000) })
       .strict()
       .optional(),
+    mediaUrls: z
+      .array(z.url({ protocol: /^https$/, message: 'must be an https URL' }).max(2000))
+      .max(10, 'at most 10 media URLs (MMS)')
+      .optional(),
+    urgent: z.boolean().optional(),
   })
   .strict()
   .refine((m) => (m.body === undefined) !== (m.template === undefined), {
@@ -56,6 +61,8 @@ function toCommand(b: z.infer<typeof NewMessage>, key: string | undefined): Send
     relatedRecord: b.relatedRecord,
     override: b.override === undefined ? undefined : { justification: phi(b.override.justification) },
     idempotencyKey: key,
+    mediaUrls: b.mediaUrls === undefined ? undefined : phi(b.mediaUrls),
+    urgent: b.urgent,
   };
 }
 
@@ -72,6 +79,14 @@ function summary(m: MessageRecord): Record<string, unknown> {
     sender: m.sender,
     templateId: m.templateId,
     relatedRecord: m.relatedRecord,
+    encoding: m.size.encoding,
+    segments: m.size.segments,
+    characters: m.size.characters,
+    mediaCount: m.mediaCount,
+    urgent: m.urgent,
+    exempt: m.exempt,
+    heldUntil: m.heldUntil?.toISOString() ?? null,
+    provider: m.provider,
     createdAt: m.createdAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),
   };
