@@ -236,6 +236,9 @@ async function reserveSlots(
   return sends;
 }
 
+/** The answer when a send missed its paced slot: nothing went out; it goes back to the queue, no attempt counted. */
+const SLOT_MISSED: SendResult = { ok: false, outcome: 'rejected', retryable: true, errorCode: 'PACING_SLOT_MISSED' };
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -252,6 +255,10 @@ async function attempt(deps: AppDeps, send: Send): Promise<SendResult> {
   if (send.slot !== null) {
     const wait = send.slot.getTime() - deps.clock.now().getTime();
     if (wait > 0) await sleep(wait);
+    // A send that goes out later than the pacing margin absorbs could crowd the next second's sends into one
+    // window with it: give the slot up and take a new one instead.
+    const late = deps.clock.now().getTime() - send.slot.getTime();
+    if (late > deps.settings.sendingPolicy.pacingMargin * 1000) return SLOT_MISSED;
   }
   return provider.send(send.envelope).catch((): SendResult => ({ ok: false, outcome: 'unknown', retryable: true, errorCode: 'NETWORK' }));
 }
@@ -272,9 +279,14 @@ async function record(deps: AppDeps, sends: readonly Send[], results: readonly S
   const failures: StatusChange[] = [];
   const effects: CarrierEffectItem[] = [];
   const done: number[] = [];
+  const missed: { outboxId: number; availableAt: Date; inDoubtSince: Date | null }[] = [];
   sends.forEach((send, i) => {
     const result = results[i] ?? { ok: false, outcome: 'unknown', retryable: true, errorCode: 'NETWORK' };
     const { messageId, channel } = send.envelope;
+    if (result === SLOT_MISSED) {
+      missed.push({ outboxId: send.claim.outboxId, availableAt: now, inDoubtSince: send.claim.inDoubtSince });
+      return;
+    }
     if (result.ok) {
       accepted.push({ messageId, provider: send.sender.provider.name, providerMessageId: result.providerMessageId });
       done.push(send.claim.outboxId);
@@ -300,6 +312,7 @@ async function record(deps: AppDeps, sends: readonly Send[], results: readonly S
     await tx.messages.getManyForUpdate(ids);
     await tx.messages.setProviders(accepted);
     for (const r of retries) await tx.outbox.retry(r.outboxId, r.at, r.errorCode, r.inDoubtSince);
+    await tx.outbox.defer(missed);
     await tx.messages.recordStatusChanges(toStatusChangeBatch(failures));
     await applyCarrierEffects(deps, tx, effects, now);
     await tx.outbox.complete(done);

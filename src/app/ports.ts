@@ -260,8 +260,11 @@ export interface StoreSession {
      * carrier has been asked), or null after a certain rejection.
      */
     retry(outboxId: number, availableAt: Date, errorCode: string, inDoubtSince: Date | null): Promise<void>;
-    /** Puts claimed rows back until `availableAt` without counting an attempt (pacing, quiet hours). */
-    defer(rows: readonly { readonly outboxId: number; readonly availableAt: Date }[]): Promise<void>;
+    /**
+     * Puts claimed rows back until `availableAt` without counting an attempt (pacing, quiet hours); `inDoubtSince`,
+     * when given, replaces the row's doubt (a missed slot restores what it was before the attempt).
+     */
+    defer(rows: readonly { readonly outboxId: number; readonly availableAt: Date; readonly inDoubtSince?: Date | null }[]): Promise<void>;
     /** Marks rows whose message is about to be handed to the carrier: a crash from here on is reconciled. */
     markInDoubt(outboxIds: readonly number[], since: Date): Promise<void>;
   };

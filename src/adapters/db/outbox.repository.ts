@@ -46,9 +46,12 @@ export function createOutboxRepository(db: Kysely<Database>): StoreSession['outb
     },
     async defer(rows) {
       if (rows.length === 0) return;
-      const values = rows.map((r) => sql`(${r.outboxId}::bigint, ${r.availableAt}::timestamptz)`);
-      await sql`UPDATE outbox o SET available_at = v.at, attempts = greatest(o.attempts - 1, 0)
-        FROM (VALUES ${sql.join(values)}) AS v(id, at) WHERE o.id = v.id`.execute(db);
+      const values = rows.map(
+        (r) => sql`(${r.outboxId}::bigint, ${r.availableAt}::timestamptz, ${r.inDoubtSince !== undefined}::boolean, ${r.inDoubtSince ?? null}::timestamptz)`,
+      );
+      await sql`UPDATE outbox o SET available_at = v.at, attempts = greatest(o.attempts - 1, 0),
+          in_doubt_since = CASE WHEN v.set_doubt THEN v.doubt ELSE o.in_doubt_since END
+        FROM (VALUES ${sql.join(values)}) AS v(id, at, set_doubt, doubt) WHERE o.id = v.id`.execute(db);
     },
     async markInDoubt(outboxIds, since) {
       if (outboxIds.length === 0) return;

@@ -96,6 +96,10 @@ export function createWhatsAppCloudProvider(options: WhatsAppCloudOptions): Mess
 
   return {
     name: 'whatsapp-cloud',
+    /**
+     * One `POST /{phone number id}/messages`. Never throws; the answer carries Graph's error code only, never its
+     * message or body (Graph may quote the recipient), and nothing is logged here.
+     */
     async send(envelope): Promise<SendResult> {
       if (envelope.channel !== 'whatsapp') return { ok: false, outcome: 'rejected', retryable: false, errorCode: 'CHANNEL_NOT_SUPPORTED' };
       let response: Response;
