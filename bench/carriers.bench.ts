@@ -178,7 +178,10 @@ async function accuracy(url: string, rate: number, standIn: TwilioStandIn): Prom
       while (j < times.length && (times[j] ?? Infinity) < (times[i] ?? 0) + 1000) j++;
       const n = j - i;
       maxInAnySecond = Math.max(maxInAnySecond, n);
-      if (n > rate) over++;
+      if (n > rate) {
+        over++;
+        if (process.env['BENCH_DEBUG']) console.log(`    window at +${(((times[i] ?? 0) - (times[0] ?? 0)) / 1000).toFixed(3)} s holds ${String(n)}: gaps ${times.slice(i, j).map((t, k) => (k === 0 ? 0 : t - (times[i + k - 1] ?? 0)).toFixed(1)).join(' ')}`);
+      }
     }
     const achieved = inWindow / RATE_SECONDS;
     return { rate, achieved, share: achieved / rate, spacingShare: spacingRate / rate, maxInAnySecond, windowsOverLimit: over, sent: times.length };
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
       console.log('\n2. Rate-limiter accuracy skipped: needs PostgreSQL (two worker processes on one database).');
       return;
     }
-    console.log(`\n2. Rate-limiter accuracy: two \`wardline worker\` processes, one Twilio sender, ${String(RATE_SECONDS)} s after a ${String(WARMUP_S)} s warm-up, pacing margin 1 %`);
+    console.log(`\n2. Rate-limiter accuracy: two \`wardline worker\` processes, one Twilio sender, ${String(RATE_SECONDS)} s after a ${String(WARMUP_S)} s warm-up, pacing margin ${String(Number(process.env['WARDLINE_PACING_MARGIN'] ?? 0.015) * 100)} %`);
     for (const rate of RATES) {
       const r = await accuracy(pgUrl, rate, standIn);
       console.log(

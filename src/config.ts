@@ -69,7 +69,7 @@ const EnvSchema = z
     WARDLINE_EXEMPT_CATEGORIES: categoryList
       .refine((list) => !list.includes('billing'), 'billing messages are never TCPA-exempt (reference 2.1)')
       .default([]),
-    WARDLINE_PACING_MARGIN: z.coerce.number().min(0).max(0.2).default(0.01),
+    WARDLINE_PACING_MARGIN: z.coerce.number().min(0).max(0.2).default(0.015),
     WARDLINE_SIMULATOR_RATE_PER_SECOND: rate.optional(),
     TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
     TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token').optional(),

@@ -256,9 +256,10 @@ async function attempt(deps: AppDeps, send: Send): Promise<SendResult> {
     const wait = send.slot.getTime() - deps.clock.now().getTime();
     if (wait > 0) await sleep(wait);
     // A send that goes out later than the pacing margin absorbs could crowd the next second's sends into one
-    // window with it: give the slot up and take a new one instead.
+    // window with it: give the slot up and take a new one instead. Half the margin is kept for the time the
+    // request still needs to leave the process.
     const late = deps.clock.now().getTime() - send.slot.getTime();
-    if (late > deps.settings.sendingPolicy.pacingMargin * 1000) return SLOT_MISSED;
+    if (late > (deps.settings.sendingPolicy.pacingMargin * 1000) / 2) return SLOT_MISSED;
   }
   return provider.send(send.envelope).catch((): SendResult => ({ ok: false, outcome: 'unknown', retryable: true, errorCode: 'NETWORK' }));
 }

@@ -229,6 +229,8 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
           accountSid,
         });
   const account = client.api.v2010.accounts(accountSid);
+  // The SDK loads its resource modules on first use; load them now so the first paced send is not late.
+  void client.messages;
 
   function statusCallbackFor(envelope: OutboundEnvelope): string {
     const base = options.statusCallbackUrl;
