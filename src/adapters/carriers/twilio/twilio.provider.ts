@@ -229,8 +229,8 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
           accountSid,
         });
   const account = client.api.v2010.accounts(accountSid);
-  // The SDK loads its resource modules on first use; load them now so the first paced send is not late.
-  void client.messages;
+  // The SDK loads its resource modules on first use: take the resource now so the first paced send is not late.
+  const messages = client.messages;
 
   function statusCallbackFor(envelope: OutboundEnvelope): string {
     const base = options.statusCallbackUrl;
@@ -328,7 +328,7 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
       if (!planned.ok) {
         return { ok: false, outcome: 'rejected', retryable: false, errorCode: planned.errorCode };
       }
-      const message = await calls.run(context, () => client.messages.create(planned.params));
+      const message = await calls.run(context, () => messages.create(planned.params));
       return { ok: true, providerMessageId: message.sid };
     } catch (error) {
       return failureOf(error, context);
@@ -380,13 +380,13 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
       const notBefore = Math.floor((since.getTime() - skewMs) / 1000) * 1000;
       const seen = new Map<string, MessageInstance>();
 
-      const recent = await client.messages.page({ to: route.to, pageSize });
+      const recent = await messages.page({ to: route.to, pageSize });
       for (const m of recent.instances) seen.set(m.sid, m);
       const complete = recent.nextPageUrl === undefined;
       if (!complete) {
         const day = new Date(notBefore);
         day.setUTCHours(0, 0, 0, 0);
-        let page: MessagePage = await client.messages.page({ to: route.to, dateSentAfter: day, pageSize });
+        let page: MessagePage = await messages.page({ to: route.to, dateSentAfter: day, pageSize });
         for (let pages = 1; ; pages++) {
           for (const m of page.instances) seen.set(m.sid, m);
           if (page.nextPageUrl === undefined || pages >= MAX_DATED_PAGES) break;
