@@ -192,6 +192,9 @@ describe.each(DATABASES)('Twilio carrier (%s)', (database) => {
     expect(a.sent?.to).toBe(withSms.phone);
     expect(b.sent?.to).toBe(`rcs:${textOnly.phone}`);
     expect(b.sent?.mediaUrls).toEqual(['https://files.hospital.example/map.png']);
+    // A handset without RCS: with no SMS consent there is no fallback, and the message says why.
+    expect(await twilio.callback(b.sent?.sid ?? '', 'undelivered', '63106')).toBe(204);
+    expect(await message(b.id)).toMatchObject({ status: 'failed', statusReason: 'RCS_UNAVAILABLE_NO_SMS_CONSENT' });
   });
 
   it('sends WhatsApp through Twilio inside the window the patient opened', async () => {

@@ -34,6 +34,10 @@ describe('carrier error effects (reference §3.7, §4.6, §8 item 6)', () => {
     expect(carrierErrorEffect('twilio', 'whatsapp', '63016')).toEqual({ kind: 'window-closed', reason: 'WHATSAPP_WINDOW_CLOSED' });
   });
 
+  it('names an RCS-only message the handset could not take (no SMS consent, so no fallback)', () => {
+    expect(carrierErrorEffect('twilio', 'text', '63106')).toEqual({ kind: 'none', reason: 'RCS_UNAVAILABLE_NO_SMS_CONSENT' });
+  });
+
   it('keeps other codes as the reason, namespaced by carrier, with no state change', () => {
     expect(carrierErrorEffect('twilio', 'sms', '30007')).toEqual({ kind: 'none', reason: 'twilio:30007' });
     expect(carrierErrorEffect('simulator', 'sms', 'SIMULATED_UNDELIVERABLE')).toEqual({ kind: 'none', reason: 'SIMULATED_UNDELIVERABLE' });

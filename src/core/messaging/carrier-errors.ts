@@ -54,6 +54,10 @@ export function carrierErrorEffect(provider: string, channel: Channel, code: str
         return { kind: 'contact-point', state: 'landline', reason };
       case '63016':
         return { kind: 'window-closed', reason: 'WHATSAPP_WINDOW_CLOSED' };
+      // 63106: the handset cannot take RCS. Wardline sends RCS without fallback only when the patient has no SMS
+      // consent (with consent, Twilio falls back to SMS by itself), so this is the reason the message did not go.
+      case '63106':
+        return { kind: 'none', reason: 'RCS_UNAVAILABLE_NO_SMS_CONSENT' };
       default:
         return { kind: 'none', reason };
     }
