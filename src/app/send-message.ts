@@ -11,7 +11,8 @@ import { reveal, type Phi } from '../core/phi/phi.ts';
 import { blocksSending } from '../core/messaging/carrier-errors.ts';
 import { checkHealthcareExemption } from '../core/messaging/exemption.ts';
 import { measureSegments } from '../core/messaging/segments.ts';
-import { loadPatientConsentView, requirePermission } from './access.ts';
+import { scanText, type PhiFinding } from '../core/phi/scanner.ts';
+import { loadAccessiblePatient, loadPatientConsentView, requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageSize, PatientConsentView } from './ports.ts';
 
@@ -251,9 +252,23 @@ export async function checkMessage(
   deps: AppDeps,
   ctx: RequestContext,
   cmd: SendMessageCommand,
-): Promise<{ allowed: boolean; code: string | null; basis: string | null; purpose: Purpose; size: MessageSize | null; exempt: boolean }> {
+): Promise<{ allowed: boolean; code: string | null; basis: string | null; purpose: Purpose; size: MessageSize | null; exempt: boolean; findings: PhiFinding[] }> {
   const { purpose, decision, refusal, size, exempt } = await prepare(deps, ctx, cmd);
-  if (!decision.allowed) return { allowed: false, code: REFUSAL[decision.reason].code, basis: null, purpose, size, exempt };
-  if (refusal !== null) return { allowed: false, code: refusal.code, basis: null, purpose, size, exempt };
-  return { allowed: true, code: null, basis: decision.basis, purpose, size, exempt };
+  const findings = cmd.body === undefined ? [] : await scanForRecipient(deps, ctx, cmd.patientId, cmd.body);
+  if (!decision.allowed) return { allowed: false, code: REFUSAL[decision.reason].code, basis: null, purpose, size, exempt, findings };
+  if (refusal !== null) return { allowed: false, code: refusal.code, basis: null, purpose, size, exempt, findings };
+  return { allowed: true, code: null, basis: decision.basis, purpose, size, exempt, findings };
+}
+
+/**
+ * Runs the PHI scanner over a would-be body, with the recipient's own name, birth date and record numbers as
+ * identifiers. Findings are types and offsets only.
+ */
+async function scanForRecipient(deps: AppDeps, ctx: RequestContext, patientId: PatientId, body: Phi<string>): Promise<PhiFinding[]> {
+  const patient = await loadAccessiblePatient(deps.store, ctx, patientId);
+  return scanText(reveal(body), {
+    names: [reveal(patient.givenName), reveal(patient.familyName)],
+    birthDate: reveal(patient.birthDate),
+    identifiers: patient.externalIds === null ? [] : Object.values(reveal(patient.externalIds)),
+  });
 }

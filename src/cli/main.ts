@@ -7,6 +7,7 @@ import { buildApp } from '../adapters/http/build-app.ts';
 import { migrate, openDatabase } from '../adapters/db/database.ts';
 import { carrierCheckers, createContainer, databaseOptions } from '../container.ts';
 import { importPatientsCommand } from './import-patients.ts';
+import { phiScanCommand } from './phi-scan.ts';
 
 function configOrExit(): ReturnType<typeof loadConfig> {
   try {
@@ -101,6 +102,7 @@ program.command('start').description('run the HTTP API with the in-process dispa
 program.command('worker').description('run a dispatcher only (several may run against one PostgreSQL)').action(worker);
 program.command('migrate').description('apply database migrations and exit').action(migrateOnly);
 program.addCommand(importPatientsCommand(configOrExit));
+program.addCommand(phiScanCommand());
 program
   .command('carriers')
   .description('carrier configuration')
