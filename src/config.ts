@@ -88,7 +88,7 @@ const EnvSchema = z
     WHATSAPP_APP_SECRET: z.string().min(16).optional(),
     WHATSAPP_VERIFY_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     WHATSAPP_RATE_PER_SECOND: rate.default(80),
-    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like 'v23.0'").default('v23.0'),
+    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like 'v23.0'").default('v25.0'),
     WHATSAPP_GRAPH_URL: z.url().optional(),
   })
   .superRefine((env, ctx) => {

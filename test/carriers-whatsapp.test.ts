@@ -123,6 +123,17 @@ describe.each(DATABASES)('WhatsApp Cloud API carrier (%s)', (database) => {
     expect(queue.json<{ items: { patientId: string | null; channel: string }[] }>().items.some((i) => i.patientId === null && i.channel === 'whatsapp')).toBe(true);
   });
 
+  it('flags a message from a WhatsApp user known only by username (no number) for review instead of dropping it', async () => {
+    const res = await meta.postInbound(hook, { from: null, text: 'STOP' });
+    expect(res.status).toBe(200);
+    const row = await h.container.database.db
+      .selectFrom('audit_event')
+      .select(['action', 'reason'])
+      .where('reason', '=', 'whatsapp-user-without-number')
+      .executeTakeFirst();
+    expect(row).toMatchObject({ action: 'inbound.flagged' });
+  });
+
   it('refuses unsigned, forged, tampered, stale and replayed webhooks, and bodies not in Meta’s format', async () => {
     const p = await talkingPatient();
     const id = (await sendMessage(h, { patientId: p.id, channel: 'whatsapp', body: 'Status target' })).json<{ id: string }>().id;

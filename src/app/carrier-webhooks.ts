@@ -84,3 +84,24 @@ export async function applyWhatsAppMarketingPreference(
   });
   return patients.length;
 }
+
+/**
+ * A WhatsApp event from a user identified only by a business-scoped user id (WhatsApp usernames, 2026): no number to
+ * match a patient by, so it is audited as flagged for staff review — never silently dropped.
+ * @param deps - app dependencies
+ * @param event - what arrived (a message or a preference change) and the request id
+ */
+export async function recordUnidentifiedWhatsAppEvent(deps: AppDeps, event: { readonly kind: string; readonly requestId: string }): Promise<void> {
+  await deps.store.audit.append({
+    actor: SYSTEM,
+    action: 'inbound.flagged',
+    outcome: 'success',
+    targetType: 'inbound',
+    targetId: null,
+    patientId: null,
+    reason: 'whatsapp-user-without-number',
+    requestId: event.requestId,
+    details: { channel: 'whatsapp', kind: event.kind },
+  });
+  deps.logger.warn({ requestId: event.requestId, kind: event.kind }, 'WhatsApp event from a user without a phone number: flagged for review');
+}

@@ -3,7 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DomainError } from '../../../core/errors.ts';
 import type { MessageId } from '../../../core/ids.ts';
-import { applyWhatsAppMarketingPreference, recordWebhookRejection, rememberDelivery, type WebhookRejection } from '../../../app/carrier-webhooks.ts';
+import {
+  applyWhatsAppMarketingPreference,
+  recordUnidentifiedWhatsAppEvent,
+  recordWebhookRejection,
+  rememberDelivery,
+  type WebhookRejection,
+} from '../../../app/carrier-webhooks.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { handleInbound } from '../../../app/handle-inbound.ts';
 import { ingestStatuses, type ReceiptEvent } from '../../../app/ingest-status.ts';
@@ -179,10 +185,13 @@ export function webhookRoutes(deps: AppDeps, settings: WebhookSettings): Fastify
         for (const m of messages) {
           await handleInbound(deps, { from: m.from, channel: 'whatsapp', body: m.body, providerMessageId: m.providerMessageId });
         }
+        // Users who hide their number behind a WhatsApp username arrive with a business-scoped id only: nothing to
+        // match a patient by. Each is audited for staff follow-up (a STOP from them cannot be applied automatically).
+        for (const u of parsed.unidentified) await recordUnidentifiedWhatsAppEvent(deps, { kind: u.kind, requestId: request.id });
         for (const p of parsed.preferences) {
           if (p.category === 'marketing_messages') await applyWhatsAppMarketingPreference(deps, { waNumber: p.waId, value: p.value, occurredAt: p.occurredAt });
         }
-        const handled = messages.length + parsed.preferences.length + outcomes.filter((o) => o !== 'unknown-message').length;
+        const handled = messages.length + parsed.preferences.length + parsed.unidentified.length + outcomes.filter((o) => o !== 'unknown-message').length;
         if (handled === 0 && outcomes.length > 0) throw new DomainError('UNKNOWN_PROVIDER_MESSAGE', 'No message has these WhatsApp message ids.');
         return reply.code(200).send({ received: true });
       });
