@@ -249,18 +249,8 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
         if (whatsappFrom === null) return { ok: false, errorCode: 'TWILIO_NO_WHATSAPP_SENDER' };
         const route: Route = { to: `whatsapp:${e164}`, sender: { from: `whatsapp:${whatsappFrom}` } };
         const template = envelope.template;
-        if (template === null) {
-          return {
-            ok: true,
-            route,
-            params: {
-              ...always,
-              to: route.to,
-              from: `whatsapp:${whatsappFrom}`,
-              body: reveal(envelope.body),
-            },
-          };
-        }
+        const addressed = { ...always, to: route.to, from: `whatsapp:${whatsappFrom}` };
+        if (template === null) return { ok: true, route, params: { ...addressed, body: reveal(envelope.body) } };
         // Outside the 24-hour window Twilio requires a Content API template: ContentSid + ContentVariables, no Body
         // (reference §3.2; https://www.twilio.com/docs/api/errors/63016).
         if (!CONTENT_SID.test(template.name)) {
@@ -269,17 +259,7 @@ export function createTwilioProvider(options: TwilioProviderOptions): TwilioProv
         const variables = Object.fromEntries(
           reveal(template.parameters).map((value, i) => [String(i + 1), value]),
         );
-        return {
-          ok: true,
-          route,
-          params: {
-            ...always,
-            to: route.to,
-            from: `whatsapp:${whatsappFrom}`,
-            contentSid: template.name,
-            contentVariables: JSON.stringify(variables),
-          },
-        };
+        return { ok: true, route, params: { ...addressed, contentSid: template.name, contentVariables: JSON.stringify(variables) } };
       }
       case 'sms':
       case 'text': {
