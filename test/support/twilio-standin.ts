@@ -16,12 +16,12 @@
  * - `GET …/Messages.json` with `To`, `From`, `DateSent`, `DateSent<`, `DateSent>` (day granularity, GMT; a message
  *   not yet sent has no `date_sent` and no date filter matches it), `PageSize` (default 50, max 1000), `Page` and
  *   `PageToken`; sorted by `date_sent`, most recent first, undated last; Twilio's paging envelope.
- * - `GET /2010-04-01/Accounts/{Sid}.json`, `GET …/IncomingPhoneNumbers.json` (`PhoneNumber` filter) and, on the
- *   messaging domain, `GET /v1/Services/{Sid}`. Which domain a request was meant for (api.twilio.com,
- *   messaging.twilio.com) comes in the adapter's `x-wardline-twilio-domain` header, or is inferred from the path.
+ * - `GET /2010-04-01/Accounts/{Sid}.json`, `GET …/IncomingPhoneNumbers.json` (`PhoneNumber` filter) and
+ *   `GET /messaging/v1/Services/{Sid}` (20404 for an unknown one). The adapter maps `https://api.twilio.com/…` to
+ *   `<url>/…` and `https://messaging.twilio.com/…` to `<url>/messaging/…`.
  *
- * Test controls: `failNext` (scripted API errors, e.g. 21610 after a STOP or 429), `hangUpNext` (store the message,
- * then reset the connection or never answer: the send's outcome is unknown), `delayMs`, the `sent` list with arrival
+ * Test controls: `failNext` (scripted API errors, e.g. 21610 after a STOP or 429, once or `times` times), `hangUpNext`
+ * (store the message, then destroy the socket without answering, or never answer: the send's outcome is unknown), `delayMs`, the `sent` list with arrival
  * times (`receivedAt` = Date.now(), `hrtime` = performance.now()), `requests` (every API call), `callback` (a signed
  * status callback to the message's StatusCallback), `inbound`/`post` (signed webhooks), `autoCallbacks`, `close()`.
  */
@@ -30,7 +30,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import twilio from 'twilio';
-import { TWILIO_DOMAIN_HEADER } from '../../src/adapters/carriers/twilio/twilio.provider.ts';
 import { measureSegments } from '../../src/core/messaging/segments.ts';
 
 export type FormParams = Record<string, string | string[]>;
@@ -61,7 +60,7 @@ export interface StandInService {
 export interface TwilioStandInOptions {
   readonly accountSid: string;
   readonly authToken: string;
-  /** An API key of the account, accepted like the auth token. */
+  /** The account's API key, accepted like the auth token. Omitted: any `SK…` key with any secret is accepted. */
   readonly apiKey?: { readonly sid: string; readonly secret: string };
   readonly accountStatus?: 'active' | 'suspended' | 'closed';
   readonly accountType?: 'Trial' | 'Full';
@@ -78,7 +77,7 @@ export interface TwilioStandInOptions {
   /** Delay before answering every API request (ms). Can be changed later through `delayMs`. */
   readonly delayMs?: number;
   /** Status callbacks to fire, in order, after each accepted message that has a StatusCallback. */
-  readonly autoCallbacks?: readonly CallbackStatus[];
+  readonly autoCallbacks?: readonly ('sent' | 'delivered' | 'read' | 'failed' | CallbackStatus)[];
 }
 
 /** A message the stand-in stored (every outbound message Twilio would have accepted, including hung-up ones). */
@@ -92,7 +91,7 @@ export interface StandInMessage {
   readonly messagingServiceSid: string | null;
   /** `Body` as sent (null when absent). */
   readonly body: string | null;
-  readonly mediaUrls: readonly string[];
+  readonly mediaUrls: string[];
   readonly contentSid: string | null;
   readonly contentVariables: string | null;
   readonly statusCallback: string | null;
@@ -156,12 +155,15 @@ export interface TwilioStandIn {
   readonly callbackErrors: unknown[];
   delayMs: number;
   /**
-   * The next create request that matches (a `To` value, compared with and without its channel prefix, or a predicate)
-   * fails with this error instead of being stored. One-shot; several may be queued.
+   * The next `times` (default 1) create requests that match (a `To` value, compared with and without its channel
+   * prefix, or a predicate) fail with this error instead of being stored. Several may be queued.
    */
-  failNext(match: string | ((req: CreateRequest) => boolean), error: ScriptedError): void;
-  /** The next matching create request is stored (by default) and then gets no answer. */
-  hangUpNext(options?: HangUp): void;
+  failNext(match: string | ((req: CreateRequest) => boolean), error: ScriptedError, times?: number): void;
+  /**
+   * The next `times` (default 1) create requests are stored and then get no answer: the socket is destroyed. With
+   * options: which request, whether it is stored, and `timeout` (never answered) instead of a reset.
+   */
+  hangUpNext(times?: number | HangUp): void;
   /** A stored message by sid. */
   message(sid: string): StandInMessage | undefined;
   /**
@@ -170,7 +172,7 @@ export interface TwilioStandIn {
    */
   callback(
     message: string | StandInMessage,
-    status: CallbackStatus,
+    status: CallbackStatus | (string & {}),
     errorCode?: string | number,
     extra?: Record<string, string>,
   ): Promise<number>;
@@ -261,7 +263,7 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
   const sent: StandInMessage[] = [];
   const requests: TwilioStandIn['requests'] = [];
   const callbackErrors: unknown[] = [];
-  const failures: { match: string | ((req: CreateRequest) => boolean); error: ScriptedError }[] = [];
+  const failures: { match: string | ((req: CreateRequest) => boolean); error: ScriptedError; left: number }[] = [];
   const hangUps: HangUp[] = [];
   const sockets = new Set<Socket>();
   let pending: Promise<void> = Promise.resolve();
@@ -286,7 +288,9 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
     const ok =
       colon > 0 &&
       ((user === accountSid && password === options.authToken) ||
-        (options.apiKey !== undefined && user === options.apiKey.sid && password === options.apiKey.secret));
+        (options.apiKey === undefined
+          ? /^SK[0-9a-fA-F]{32}$/.test(user) && password !== '' // any API key of the account
+          : user === options.apiKey.sid && password === options.apiKey.secret));
     if (!ok) throw new ApiError(401, 20003, 'Authenticate');
   }
 
@@ -588,21 +592,18 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://standin');
     const path = url.pathname;
-    const header = req.headers[TWILIO_DOMAIN_HEADER];
-    const inferred = path.startsWith('/v1/') ? 'messaging' : 'api';
-    const domain = typeof header === 'string' && header !== '' ? header : inferred;
+    const domain = path.startsWith('/messaging/') ? 'messaging' : 'api';
     const method = req.method ?? 'GET';
     requests.push({ method, path: `${path}${url.search}`, domain, at: Date.now() });
     const form = method === 'POST' ? await readForm(req) : {};
     if (standIn.delayMs > 0) await sleep(standIn.delayMs);
     try {
-      if (domain !== inferred) throw notFound(path);
       authenticate(req);
       const api =
         /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})(\.json|\/Messages\.json|\/IncomingPhoneNumbers\.json)$/.exec(
           path,
         );
-      const svc = /^\/v1\/Services\/([^/]+)$/.exec(path);
+      const svc = /^\/messaging\/v1\/Services\/([^/]+)$/.exec(path);
       if (api !== null) {
         if (api[1] !== accountSid) throw notFound(path);
         const resource = api[2];
@@ -634,10 +635,11 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
 
   function create(req: IncomingMessage, res: ServerResponse, params: FormParams): void {
     const { message, request } = validateCreate(params);
-    const failure = failures.findIndex((f) => matches(f.match, request));
-    if (failure !== -1) {
-      const [scripted] = failures.splice(failure, 1);
-      const error = scripted?.error ?? { status: 500 };
+    const scripted = failures.find((f) => matches(f.match, request));
+    if (scripted !== undefined) {
+      scripted.left -= 1;
+      if (scripted.left <= 0) failures.splice(failures.indexOf(scripted), 1);
+      const error = scripted.error;
       throw new ApiError(
         error.status,
         error.code,
@@ -721,11 +723,15 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
     requests,
     callbackErrors,
     delayMs: options.delayMs ?? 0,
-    failNext(match, error) {
-      failures.push({ match, error });
+    failNext(match, error, times = 1) {
+      failures.push({ match, error, left: Math.max(1, times) });
     },
-    hangUpNext(hangUp = {}) {
-      hangUps.push(hangUp);
+    hangUpNext(times = 1) {
+      if (typeof times === 'number') {
+        for (let i = 0; i < Math.max(1, times); i++) hangUps.push({});
+      } else {
+        hangUps.push(times);
+      }
     },
     message(sid) {
       return messages.get(sid);

@@ -37,8 +37,9 @@ export interface TwilioProviderOptions {
   /** Absolute URL of Wardline's status webhook; `?wl=<message id>` is appended per message. */
   readonly statusCallbackUrl: string;
   /**
-   * Development and tests only: a loopback stand-in for Twilio's API. Every SDK request to `https://<x>.twilio.com`
-   * goes to this base URL instead, path and query kept, with `<x>` (api, messaging …) in {@link TWILIO_DOMAIN_HEADER}.
+   * Development and tests only: a loopback stand-in for Twilio's API. The SDK's requests go there instead, path and
+   * query kept: `https://api.twilio.com/…` → `<apiBaseUrl>/…`, `https://<x>.twilio.com/…` (messaging …) →
+   * `<apiBaseUrl>/<x>/…`.
    */
   readonly apiBaseUrl?: string;
   /** Per-request timeout (default 10 000 ms). A send that times out has an unknown outcome and is reconciled. */
@@ -47,7 +48,7 @@ export interface TwilioProviderOptions {
   readonly validityPeriodSeconds?: number;
   /**
    * Reconcile: how far before `since` a message Twilio created may be and still count as this attempt's (clock skew
-   * between Wardline and Twilio; Twilio's timestamps have one-second resolution). Default 5 000 ms.
+   * between Wardline and Twilio; Twilio's timestamps have one-second resolution). Default 1 000 ms.
    */
   readonly reconcileSkewMs?: number;
   /** Reconcile: messages per list page (1–1000, default 1000, Twilio's maximum). Smaller only to test paging. */
@@ -56,11 +57,8 @@ export interface TwilioProviderOptions {
 
 export type TwilioProvider = MessagingProvider & CarrierChecker & { readonly name: 'twilio' };
 
-/** Carries the first label of the Twilio host (`api`, `messaging`) to a stand-in reached through `apiBaseUrl`. */
-export const TWILIO_DOMAIN_HEADER = 'x-wardline-twilio-domain';
-
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_SKEW_MS = 5_000;
+const DEFAULT_SKEW_MS = 1_000;
 /** Twilio's largest page (Message resource, `PageSize`: "The default is 50, and the maximum is 1000"). */
 const MAX_PAGE_SIZE = 1000;
 /** Pages of `DateSent>=` results read before reconcile gives up on certainty. */
@@ -86,7 +84,7 @@ function parseRetryAfter(value: unknown): number | undefined {
 /**
  * The SDK's own request client, with two changes: it never logs (the SDK's debug logging prints request parameters,
  * i.e. numbers and bodies, when `TWILIO_LOG_LEVEL=debug`), and with a base URL it routes `https://<x>.twilio.com/…`
- * there (development and tests).
+ * there (development and tests): `api` at the base URL's root, any other domain (`messaging`) under `/<domain>`.
  */
 class WardlineRequestClient extends twilio.RequestClient {
   readonly #baseUrl: string | null;
@@ -102,11 +100,8 @@ class WardlineRequestClient extends twilio.RequestClient {
       const match = TWILIO_URI.exec(opts.uri);
       if (match === null) throw new Error('refusing a Twilio SDK request outside twilio.com');
       const domain = (match[1] ?? '').toLowerCase();
-      routed = {
-        ...routed,
-        uri: this.#baseUrl + opts.uri.slice(match[0].length),
-        headers: { ...opts.headers, [TWILIO_DOMAIN_HEADER]: domain },
-      };
+      const prefix = domain === 'api' ? '' : `/${domain}`;
+      routed = { ...routed, uri: this.#baseUrl + prefix + opts.uri.slice(match[0].length) };
     }
     const response = await super.request(routed);
     const context = calls.getStore();

@@ -220,4 +220,37 @@ describe('Twilio stand-in', () => {
     ).json()) as { messages: unknown[] };
     expect(dated.messages).toEqual([]); // not sent yet: no date_sent, so no DateSent filter matches
   });
+
+  it('fails `times` matching sends, hangs up on the next n, and routes the messaging domain under /messaging', async () => {
+    const p = createTwilioProvider({
+      accountSid: ACCOUNT_SID,
+      credentials: { apiKeySid: `SK${'7c'.repeat(16)}`, apiKeySecret: new Secret('any_key_secret') },
+      messagingServiceSid: SERVICE_SID,
+      from: null,
+      whatsappFrom: null,
+      rcs: false,
+      statusCallbackUrl: `${base}/status`,
+      apiBaseUrl: standIn.url,
+    });
+    const number = '+14155550177';
+    standIn.failNext((req) => req.to === number, { status: 400, code: 21610 }, 2);
+    const rejected = { ok: false, outcome: 'rejected', retryable: false, errorCode: '21610' };
+    expect(await p.send(envelope(number))).toEqual(rejected);
+    expect(await p.send(envelope(number))).toEqual(rejected);
+    expect(await p.send(envelope(number))).toMatchObject({ ok: true });
+
+    const before = standIn.sent.length;
+    standIn.hangUpNext(2);
+    expect(await p.send(envelope(number))).toMatchObject({ ok: false, outcome: 'unknown', errorCode: 'NETWORK' });
+    expect(await p.send(envelope(number))).toMatchObject({ ok: false, outcome: 'unknown', errorCode: 'NETWORK' });
+    expect(standIn.sent.length).toBe(before + 2); // stored, then the socket was destroyed
+    expect(await p.send(envelope(number))).toMatchObject({ ok: true });
+
+    const reads = standIn.requests.length;
+    expect((await p.check()).map((i) => i.ok)).toEqual([true, true]);
+    expect(standIn.requests.slice(reads).map((r) => r.path)).toEqual([
+      `/2010-04-01/Accounts/${ACCOUNT_SID}.json`,
+      `/messaging/v1/Services/${SERVICE_SID}`,
+    ]);
+  });
 });

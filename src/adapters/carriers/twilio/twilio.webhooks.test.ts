@@ -208,6 +208,13 @@ describe('parseTwilioStatusCallback', () => {
     expect(() => parseTwilioStatusCallback(noSid)).toThrow(TwilioPayloadError);
     expect(() => parseTwilioStatusCallback(noStatus)).toThrow(TwilioPayloadError);
     expect(() => parseTwilioStatusCallback({ Hello: 'world' })).toThrow(TwilioPayloadError);
+    // A Message SID is SM or MM and 32 hex digits; other resources' SIDs (AC, MG …) are not messages.
+    expect(() => parseTwilioStatusCallback({ ...DOC_SENT, MessageSid: `MG${'0a'.repeat(16)}` })).toThrow(
+      TwilioPayloadError,
+    );
+    expect(parseTwilioStatusCallback({ ...DOC_SENT, MessageSid: `MM${'0a'.repeat(16)}` }).providerMessageId).toBe(
+      `MM${'0a'.repeat(16)}`,
+    );
     expect(() => parseTwilioStatusCallback({ ...DOC_SENT, MessageStatus: ['sent', 'read'] })).toThrow(
       TwilioPayloadError,
     );

@@ -61,7 +61,8 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   throw new TwilioPayloadError(`bad or missing ${fields.join(', ')}`);
 }
 
-const SID = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
+/** A Message SID: `SM` (SMS, WhatsApp, RCS) or `MM` (MMS) and 32 hex digits. */
+const SID = /^(?:SM|MM)[0-9a-fA-F]{32}$/;
 
 /**
  * Twilio's message statuses (`MessageEnumStatus`, reference §4.2) and what each means for Wardline. Only changes
