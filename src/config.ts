@@ -36,7 +36,8 @@ const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such
 
 const quietHours = z
   .string()
-  .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, "must be 'HH:MM-HH:MM' or 'off'");
+  .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, "must be 'HH:MM-HH:MM' or 'off'")
+  .refine((v) => v === 'off' || v.slice(0, 5) < v.slice(6), 'the window must start before it ends on the same day (e.g. 08:00-21:00)');
 
 const EnvSchema = z
   .object({

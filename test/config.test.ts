@@ -39,6 +39,22 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a quiet-hours window that ends before it starts, and carrier settings that do not go together', () => {
+    expect(() => loadConfig({ WARDLINE_QUIET_HOURS: '21:00-08:00' })).toThrow(/WARDLINE_QUIET_HOURS/);
+    const problems = (() => {
+      try {
+        loadConfig({ TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_RCS: 'true', TWILIO_FROM_NUMBER: '+15551230000', WHATSAPP_PHONE_NUMBER_ID: '12345678' });
+        return '';
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+    })();
+    expect(problems).toContain('TWILIO_AUTH_TOKEN');
+    expect(problems).toContain('TWILIO_RCS');
+    expect(problems).toContain('WHATSAPP_ACCESS_TOKEN');
+    expect(problems).not.toContain('+15551230000');
+  });
+
   it('never prints secrets', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:CANARY_PASSWORD@h/db', WARDLINE_ADMIN_TOKEN: 'CANARY_TOKEN_0123456789abcdefgh' });
     expect(JSON.stringify(config)).not.toContain('CANARY');

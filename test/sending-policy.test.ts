@@ -53,13 +53,13 @@ describe.each(DATABASES)('sending policy (%s)', (database) => {
     expect((await message(id)).status).toBe('read');
   });
 
-  it('uses the most restrictive zone of the number’s region when the patient’s zone is unknown (US: Hawaii opens last)', async () => {
-    at('2026-01-15T17:30:00Z'); // 12:30 in New York, 07:30 in Honolulu
-    const p = await patientIn(null);
+  it('uses the most restrictive zone of the number’s area code when the patient’s zone is unknown (850: Central opens last)', async () => {
+    at('2026-01-15T13:30:00Z'); // 08:30 in Tallahassee (Eastern), 07:30 in Pensacola (Central)
+    const p = await givenPatient(h, { consent: ['sms'], phone: '+18505550142' });
     const id = (await sendMessage(h, { patientId: p.id, body: 'Results are ready in the portal.' })).json<{ id: string }>().id;
     await h.settle();
-    expect(await message(id)).toMatchObject({ status: 'queued', heldUntil: '2026-01-15T18:00:00.000Z' });
-    at('2026-01-15T18:00:01Z');
+    expect(await message(id)).toMatchObject({ status: 'queued', heldUntil: '2026-01-15T14:00:00.000Z' });
+    at('2026-01-15T14:00:01Z');
     await h.settle();
     expect((await message(id)).status).toBe('read');
   });
