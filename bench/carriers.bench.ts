@@ -11,21 +11,18 @@
  *   npm run bench                      (runs this after the send-pipeline bench)
  *   BENCH_RATES=1,10,100 BENCH_RATE_SECONDS=30 BENCH_CARRIER_MESSAGES=2000 node bench/carriers.bench.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { bootstrapAdmin } from '../src/app/directory.ts';
 import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createLogger } from '../src/logger.ts';
 import { startTwilioStandIn, type TwilioStandIn } from '../test/support/twilio-standin.ts';
+import { adminQuery, benchPostgresUrl, spawnWorker } from './support.ts';
 
-const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const MESSAGES = Number(process.env['BENCH_CARRIER_MESSAGES'] ?? 2000);
 const RATES = (process.env['BENCH_RATES'] ?? '1,10,100').split(',').map(Number);
 const RATE_SECONDS = Number(process.env['BENCH_RATE_SECONDS'] ?? 30);
@@ -44,19 +41,6 @@ const BODY = 'Reminder: your appointment at the Riverside clinic is tomorrow at 
 type DbKind = 'pglite' | 'postgres';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function pg1(url: string, text: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await client.connect();
-    const res = await client.query<{ n?: string }>(text);
-    return Number(res.rows[0]?.n ?? 0);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pgReachable = (url: string): Promise<boolean> => pg1(url, 'SELECT 1 AS n').then(() => true, () => false);
-
 function twilioEnv(standIn: TwilioStandIn, rate: number): Record<string, string> {
   return {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
@@ -69,7 +53,7 @@ function twilioEnv(standIn: TwilioStandIn, rate: number): Record<string, string>
 
 /** A Wardline with the dispatcher off, its patients and `count` queued messages; returns it and its schema. */
 async function seeded(db: DbKind, url: string | undefined, schema: string, carrierEnv: Record<string, string>, count: number) {
-  if (db === 'postgres' && url !== undefined) await pg1(url, `CREATE SCHEMA ${schema}`);
+  if (db === 'postgres' && url !== undefined) await adminQuery(url, `CREATE SCHEMA ${schema}`);
   const sink = new Writable({
     write: (_c, _e, cb) => {
       cb();
@@ -128,17 +112,8 @@ async function drainRate(db: DbKind, url: string | undefined, carrier: 'twilio' 
   } finally {
     await app.close();
     await container.close();
-    if (db === 'postgres' && url !== undefined) await pg1(url, `DROP SCHEMA ${schema} CASCADE`);
+    if (db === 'postgres' && url !== undefined) await adminQuery(url, `DROP SCHEMA ${schema} CASCADE`);
   }
-}
-
-function spawnWorker(url: string, schema: string, env: Record<string, string>): ChildProcess {
-  const target = new URL(url);
-  target.searchParams.set('options', `-c search_path=${schema}`);
-  return spawn(process.execPath, [fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'worker'], {
-    env: { ...process.env, ...KEY_ENV, ...env, DATABASE_URL: target.toString(), WARDLINE_LOG_LEVEL: 'error', WARDLINE_QUIET_HOURS: 'off', WARDLINE_DATA_DIR: ':memory:' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
 }
 
 interface Accuracy {
@@ -159,7 +134,8 @@ async function accuracy(url: string, rate: number, standIn: TwilioStandIn): Prom
   await app.close();
   await container.close();
   standIn.sent.length = 0;
-  const workers = [spawnWorker(url, schema, twilioEnv(standIn, rate)), spawnWorker(url, schema, twilioEnv(standIn, rate))];
+  const workerEnv = { ...KEY_ENV, ...twilioEnv(standIn, rate) };
+  const workers = [spawnWorker(url, schema, workerEnv), spawnWorker(url, schema, workerEnv)];
   try {
     while (standIn.sent.length === 0) await sleep(5);
     const first = standIn.sent[0]?.hrtime ?? performance.now();
@@ -196,13 +172,12 @@ async function accuracy(url: string, rate: number, standIn: TwilioStandIn): Prom
           }),
       ),
     );
-    await pg1(url, `DROP SCHEMA ${schema} CASCADE`);
+    await adminQuery(url, `DROP SCHEMA ${schema} CASCADE`);
   }
 }
 
 async function main(): Promise<void> {
-  const explicit = process.env['DATABASE_URL'];
-  const pgUrl = explicit !== undefined && explicit !== '' ? explicit : (await pgReachable(DEFAULT_PG_URL)) ? DEFAULT_PG_URL : undefined;
+  const pgUrl = await benchPostgresUrl();
   console.log(`carriers bench: Node ${process.version}, ${String(os.cpus().length)} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const standIn = await startTwilioStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   try {

@@ -9,19 +9,18 @@
  *   npm run bench
  *   BENCH_MESSAGES=5000 BENCH_CONCURRENCY=64 DATABASE_URL=postgres://… npm run bench
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { sql, PGliteDriver, PostgresDriver, type CompiledQuery, type DatabaseConnection } from 'kysely';
-import pg from 'pg';
 import { bootstrapAdmin } from '../src/app/directory.ts';
 import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createLogger } from '../src/logger.ts';
+import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, spawnWorker } from './support.ts';
 
 type DbKind = 'pglite' | 'postgres';
 
@@ -38,7 +37,6 @@ const PATIENTS = int('BENCH_PATIENTS', 200);
 const WARMUP = int('BENCH_WARMUP', 100);
 const POOL_SIZE = int('WARDLINE_DB_POOL_SIZE', 10);
 const TIMEOUT_MS = int('BENCH_TIMEOUT_MS', 120_000);
-const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_TOKEN = `wl_bench_admin_${randomBytes(16).toString('hex')}`;
 /** Explicit keys, so a separate `wardline worker` process can read what the API process encrypted. */
 const KEY_ENV = {
@@ -160,29 +158,6 @@ async function runConcurrent(
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function pgReachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function adminQuery(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 interface Result {
   db: DbKind;
   pipeline: {
@@ -206,22 +181,8 @@ interface Result {
   withWorker: { msgsPerS: number; p50: number; p99: number } | null;
 }
 
-/** Starts `wardline worker` against the bench's schema, with the bench's keys and a zero-latency simulator. */
-function spawnWorker(url: string, schema: string): ChildProcess {
-  const target = new URL(url);
-  target.searchParams.set('options', `-c search_path=${schema}`);
-  return spawn(process.execPath, [fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'worker'], {
-    env: {
-      ...process.env,
-      ...KEY_ENV,
-      DATABASE_URL: target.toString(),
-      WARDLINE_LOG_LEVEL: 'error',
-      WARDLINE_SIMULATOR_LATENCY_MS: '0',
-      WARDLINE_QUIET_HOURS: 'off',
-      WARDLINE_DATA_DIR: ':memory:',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+function startWorker(url: string, schema: string): ChildProcess {
+  return spawnWorker(url, schema, { ...KEY_ENV, WARDLINE_SIMULATOR_LATENCY_MS: '0' });
 }
 
 async function benchDatabase(db: DbKind, url: string | undefined): Promise<Result> {
@@ -347,7 +308,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     // process dispatches (WARDLINE_DISPATCHER=off here), so Node's work spreads over both cores.
     let withWorker: { msgsPerS: number; p50: number; p99: number } | null = null;
     if (db === 'postgres') {
-      const worker = spawnWorker(url as string, schema);
+      const worker = startWorker(url as string, schema);
       try {
         const start = (await countByStatus()).get('read') ?? 0;
         await runConcurrent(WARMUP, CONCURRENCY, send);
@@ -530,13 +491,7 @@ function printTable(r: Result): void {
 }
 
 async function main(): Promise<void> {
-  const explicit = process.env['DATABASE_URL'];
-  const pgUrl =
-    explicit !== undefined && explicit !== ''
-      ? explicit
-      : (await pgReachable(DEFAULT_PG_URL))
-        ? DEFAULT_PG_URL
-        : undefined;
+  const pgUrl = await benchPostgresUrl();
   const only = (process.env['BENCH_DATABASES'] ?? 'pglite,postgres').split(',').map((s) => s.trim());
   const targets: [DbKind, string | undefined][] = only.includes('pglite') ? [['pglite', undefined]] : [];
   if (!only.includes('postgres')) {

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './support/cli.ts';
 import { startTwilioStandIn, type TwilioStandIn } from './support/twilio-standin.ts';
 
 /**
@@ -10,25 +10,9 @@ const ACCOUNT_SID = `AC${'c3'.repeat(16)}`;
 const AUTH_TOKEN = 'cli_check_auth_token_0123456789';
 const SERVICE_SID = `MG${'d4'.repeat(16)}`;
 
-function runCheck(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'carriers', 'check'], {
-      env: { PATH: process.env['PATH'] ?? '', WARDLINE_DATA_DIR: ':memory:', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The check with exactly this environment (nothing inherited: a developer's own TWILIO_* must not leak in). */
+function runCheck(env: Record<string, string>): Promise<CliResult> {
+  return runCli(['carriers', 'check'], { env: { PATH: process.env['PATH'] ?? '', WARDLINE_DATA_DIR: ':memory:', ...env } });
 }
 
 describe('wardline carriers check (real CLI)', () => {

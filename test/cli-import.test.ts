@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import type { AppDeps } from '../src/app/context.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { reveal } from '../src/core/phi/phi.ts';
+import { runCli, type CliResult } from './support/cli.ts';
 
 const HEADER = 'givenName,familyName,birthDate,phone,whatsapp,language,timezone,wardId,mrn';
 const GOOD = [
@@ -28,38 +28,18 @@ const MIXED = [
   'Florence,Nightingale,1920-05-12,(415) 555-0142,,,,,',
 ].join('\n');
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 
-function runCli(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'patients', 'import', ...args], {
-      env: {
-        ...process.env,
-        WARDLINE_DATA_DIR: join(dir, 'data'),
-        WARDLINE_ADMIN_TOKEN: 'x'.repeat(32),
-        DATABASE_URL: '',
-        WARDLINE_DISPATCHER: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
+function runImport(args: string[]): Promise<CliResult> {
+  return runCli(['patients', 'import', ...args], {
+    env: {
+      ...process.env,
+      WARDLINE_DATA_DIR: join(dir, 'data'),
+      WARDLINE_ADMIN_TOKEN: 'x'.repeat(32),
+      DATABASE_URL: '',
+      WARDLINE_DISPATCHER: 'off',
+    },
   });
 }
 
@@ -93,7 +73,7 @@ describe('wardline patients import (real CLI, PGlite)', { timeout: 240_000 }, ()
   });
 
   it('refuses a file with bad rows: imports nothing, exits 1, names lines and fields but no values', async () => {
-    const r = await runCli([join(dir, 'mixed.csv')]);
+    const r = await runImport([join(dir, 'mixed.csv')]);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(1);
     expect(out).toContain('line 3: phone ');
@@ -104,7 +84,7 @@ describe('wardline patients import (real CLI, PGlite)', { timeout: 240_000 }, ()
   });
 
   it('imports a good file of 3 rows', async () => {
-    const r = await runCli([join(dir, 'good.csv')]);
+    const r = await runImport([join(dir, 'good.csv')]);
     expect(r.stderr).not.toMatch(/line \d+:/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('imported 3 patients (0 rows skipped)');
@@ -113,7 +93,7 @@ describe('wardline patients import (real CLI, PGlite)', { timeout: 240_000 }, ()
   });
 
   it('with --skip-invalid imports the good rows and still lists the skipped ones', async () => {
-    const r = await runCli(['--skip-invalid', join(dir, 'mixed.csv')]);
+    const r = await runImport(['--skip-invalid', join(dir, 'mixed.csv')]);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
     expect(out).toContain('line 3: phone ');
@@ -125,7 +105,7 @@ describe('wardline patients import (real CLI, PGlite)', { timeout: 240_000 }, ()
 
   it('refuses a header with an unknown or missing column', async () => {
     await writeFile(join(dir, 'header.csv'), 'givenName,familyname,birthDate,phone\nA,B,1980-01-01,(415) 555-0150\n');
-    const r = await runCli([join(dir, 'header.csv')]);
+    const r = await runImport([join(dir, 'header.csv')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('line 1: unknown column "familyname"');
     expect(r.stderr).toContain('line 1: missing column familyName');

@@ -1,20 +1,10 @@
-import { spawn } from 'node:child_process';
+import { runCli } from './support/cli.ts';
 import { describe, expect, it } from 'vitest';
 
 /** `wardline phi scan`, the real CLI in a child process: text or JSON lines in, findings as JSON lines out. */
-function scan(input: string): Promise<{ code: number | null; lines: Record<string, unknown>[]; raw: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'phi', 'scan'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, raw: out, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) });
-    });
-    child.stdin.end(input);
-  });
+async function scan(input: string): Promise<{ code: number | null; lines: Record<string, unknown>[]; raw: string }> {
+  const r = await runCli(['phi', 'scan'], { input });
+  return { code: r.code, raw: r.stdout, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 describe('wardline phi scan (real CLI)', () => {

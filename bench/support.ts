@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** Shared by the benchmarks: PostgreSQL administration and `wardline worker` child processes. */
+
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs one statement on its own connection. */
+export async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await client.connect();
+    await client.query(text);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export const pgReachable = (url: string): Promise<boolean> => adminQuery(url, 'SELECT 1').then(() => true, () => false);
+
+/** The PostgreSQL to bench on: DATABASE_URL, else the local default when it answers, else none. */
+export async function benchPostgresUrl(): Promise<string | undefined> {
+  const explicit = process.env['DATABASE_URL'];
+  if (explicit !== undefined && explicit !== '') return explicit;
+  return (await pgReachable(DEFAULT_PG_URL)) ? DEFAULT_PG_URL : undefined;
+}
+
+/**
+ * Starts `wardline worker` on a bench schema of `url`, with this process's environment plus `env`.
+ * @param url - the PostgreSQL URL
+ * @param schema - the bench's own schema (search_path)
+ * @param env - keys, carrier settings and the like
+ */
+export function spawnWorker(url: string, schema: string, env: Record<string, string>): ChildProcess {
+  const target = new URL(url);
+  target.searchParams.set('options', `-c search_path=${schema}`);
+  return spawn(process.execPath, [fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'worker'], {
+    env: { ...process.env, ...env, DATABASE_URL: target.toString(), WARDLINE_LOG_LEVEL: 'error', WARDLINE_QUIET_HOURS: 'off', WARDLINE_DATA_DIR: ':memory:' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
