@@ -357,7 +357,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
             category: 'administrative',
             purpose: 'care',
             body_enc: fakeBody,
-            template_id: null,
+            template_version_id: null,
             related_record: null,
             consent_basis: 'consent',
             override_justification_enc: null,

@@ -39,6 +39,15 @@ const quietHours = z
   .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, "must be 'HH:MM-HH:MM' or 'off'")
   .refine((v) => v === 'off' || v.slice(0, 5) < v.slice(6), 'the window must start before it ends on the same day (e.g. 08:00-21:00)');
 
+/** `clinical:secure,identifier:block`: what happens to content a message's kind does not allow, per finding class. */
+const phiPolicy = z.preprocess(
+  (v) => (v === undefined ? {} : typeof v === 'string' ? Object.fromEntries(v.split(',').map((part) => part.split(':').map((x) => x.trim()))) : v),
+  z.strictObject(
+    { clinical: z.enum(['secure', 'block']).default('secure'), identifier: z.enum(['secure', 'block']).default('block') },
+    { message: "must be a comma list of <class>:<action>, class clinical or identifier, action secure or block (e.g. 'clinical:secure,identifier:block')" },
+  ),
+);
+
 const EnvSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -71,6 +80,8 @@ const EnvSchema = z
       .refine((list) => !list.includes('billing'), 'billing messages are never TCPA-exempt (reference 2.1)')
       .default([]),
     WARDLINE_PACING_MARGIN: z.coerce.number().min(0).max(0.2).default(0.015),
+    WARDLINE_PHI_POLICY: phiPolicy,
+    WARDLINE_SECURE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(72),
     WARDLINE_SIMULATOR_RATE_PER_SECOND: rate.optional(),
     TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
     TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token').optional(),
@@ -168,6 +179,17 @@ export interface SendingPolicy {
   readonly exemptCategories: readonly ('clinical' | 'billing' | 'administrative')[];
   /** Pacing keeps this fraction below each sender's rate, so timer jitter never bursts above it. */
   readonly pacingMargin: number;
+  /** What happens to content beyond what a message's kind allows, per finding class (issue 4 item 4). */
+  readonly phi: PhiPolicy;
+  /** How long a secure patient link stays valid. */
+  readonly secureLinkTtlMs: number;
+}
+
+/** `secure`: the content goes behind a secure link; `block`: the send is refused with PHI_NOT_ALLOWED. */
+export type PhiAction = 'secure' | 'block';
+export interface PhiPolicy {
+  readonly clinical: PhiAction;
+  readonly identifier: PhiAction;
 }
 
 export interface TwilioConfig {
@@ -322,6 +344,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       defaultTimeZone: e.WARDLINE_DEFAULT_TIMEZONE,
       exemptCategories: e.WARDLINE_EXEMPT_CATEGORIES,
       pacingMargin: e.WARDLINE_PACING_MARGIN,
+      phi: e.WARDLINE_PHI_POLICY,
+      secureLinkTtlMs: e.WARDLINE_SECURE_LINK_TTL_HOURS * 3_600_000,
     },
     dispatcher: e.WARDLINE_DISPATCHER,
     tokenCacheMs: e.WARDLINE_TOKEN_CACHE_MS,

@@ -156,7 +156,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     logger,
     senders: carriers.senders,
     authenticate: (token) => authenticate(token),
-    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy },
+    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl },
     wakeDispatcher: () => {
       worker.wake();
     },

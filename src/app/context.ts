@@ -16,6 +16,8 @@ export interface AppDeps {
     readonly defaultRegion: string;
     readonly organisation: Organisation;
     readonly sendingPolicy: SendingPolicySettings;
+    /** The externally visible base URL (secure patient links point at it). */
+    readonly publicUrl: string;
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;
@@ -30,6 +32,8 @@ export interface SendingPolicySettings {
   readonly defaultTimeZone: string;
   readonly exemptCategories: readonly Category[];
   readonly pacingMargin: number;
+  readonly phi: { readonly clinical: 'secure' | 'block'; readonly identifier: 'secure' | 'block' };
+  readonly secureLinkTtlMs: number;
 }
 
 /**

@@ -10,7 +10,7 @@ import { candidateZones, evaluateSendWindow } from '../core/messaging/send-windo
 import { reveal } from '../core/phi/phi.ts';
 import { applyCarrierEffects, contactPointKindOf, needsPatientLocks, type CarrierEffectItem } from './carrier-effects.ts';
 import { senderFor, type AppDeps } from './context.ts';
-import type { ConsentEventRecord, ContactPointRecord, MessageContent, MessageRecord, OutboundEnvelope, OutboxClaim, PatientRecord, SendResult, Sender, StoreSession } from './ports.ts';
+import type { ConsentEventRecord, ContactPointRecord, MessageContent, MessageRecord, OutboundEnvelope, OutboxClaim, PatientRecord, SendResult, Sender, StoreSession, TemplateSend } from './ports.ts';
 import { toStatusChangeBatch, type StatusChange } from './status-changes.ts';
 
 const SYSTEM: AuditActor = { type: 'system', id: 'wardline' };
@@ -96,10 +96,13 @@ function judge(deps: AppDeps, view: BatchView, claim: OutboxClaim, now: Date): V
   if (blocked !== undefined) return { kind: 'end', status: 'failed', reason: `CONTACT_POINT_${blocked.state.toUpperCase()}` };
   const sender = senderFor(deps, message.channel);
   if (sender === null) return { kind: 'end', status: 'failed', reason: 'CHANNEL_NOT_CONFIGURED' };
-  if (message.channel === 'whatsapp' && message.templateId === null) {
+  // Outside WhatsApp's 24-hour window only an approved Meta template may go; inside it the rendered text goes as is.
+  let template: TemplateSend | null = null;
+  if (message.channel === 'whatsapp') {
     const last = view.lastWhatsapp.get(patient.id);
     if (last === undefined || now.getTime() - last.getTime() >= WHATSAPP_WINDOW_MS) {
-      return { kind: 'end', status: 'failed', reason: 'WHATSAPP_WINDOW_CLOSED' };
+      if (message.template?.metaName == null) return { kind: 'end', status: 'failed', reason: 'WHATSAPP_WINDOW_CLOSED' };
+      template = { name: message.template.metaName, language: message.template.language, parameters: content.templateParameters };
     }
   }
   const until = quietHoursHold(deps, message, patient, now);
@@ -126,7 +129,7 @@ function judge(deps: AppDeps, view: BatchView, claim: OutboxClaim, now: Date): V
         mediaUrls: content.mediaUrls,
         // RCS may fall back to SMS only where the patient agreed to SMS for the same purpose (PRODUCT.md channels).
         smsFallback: message.channel === 'text' && deriveConsentState(ledger, 'sms', message.purpose).status === 'granted',
-        template: null,
+        template,
       },
     },
   };

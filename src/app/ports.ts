@@ -90,7 +90,10 @@ export interface NewMessage {
   readonly category: Category;
   readonly purpose: Purpose;
   readonly body: Phi<string>;
-  readonly templateId: string | null;
+  /** The approved template version the body was rendered from; null for free text. */
+  readonly template: MessageTemplate | null;
+  /** `secure`: the body is a notice with a secure link; the content itself waits behind the link. */
+  readonly delivery: MessageDelivery;
   readonly relatedRecord: { readonly type: string; readonly id: string } | null;
   readonly consentBasis: ConsentBasis;
   readonly overrideJustification: Phi<string> | null;
@@ -108,7 +111,21 @@ export interface NewMessage {
   readonly size: MessageSize;
 }
 
-export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification' | 'mediaUrls'> {
+export type MessageDelivery = 'direct' | 'secure';
+
+/** The template version a message came from, and what WhatsApp needs to send it as a template. */
+export interface MessageTemplate {
+  readonly versionId: string;
+  /** The channel variant's Meta template name (or Twilio ContentSid); null when the variant has none. */
+  readonly metaName: string | null;
+  /** The variant's language (Meta's code when it has one, e.g. `en_US`). */
+  readonly language: string;
+  /** The variant's placeholder values in order of appearance ({{1}}, {{2}} … for Meta); may carry identifiers. */
+  readonly parameters: Phi<readonly string[]>;
+}
+
+export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification' | 'mediaUrls' | 'template'> {
+  readonly template: Omit<MessageTemplate, 'parameters'> | null;
   readonly mediaCount: number;
   /** Quiet hours: when a held message will be released. */
   readonly heldUntil: Date | null;
@@ -163,6 +180,8 @@ export interface OutboxClaim {
 export interface MessageContent {
   readonly body: Phi<string>;
   readonly mediaUrls: Phi<readonly string[]>;
+  /** Template parameters in order, for a WhatsApp template send; empty for free text. */
+  readonly templateParameters: Phi<readonly string[]>;
 }
 
 /** What carriers reported about a patient's contact points. */

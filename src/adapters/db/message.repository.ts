@@ -10,7 +10,8 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database, MessageTable } from './schema.ts';
 import { phi, reveal, type Phi } from '../../core/phi/phi.ts';
 
-function parseMedia(value: Phi<string>): Phi<readonly string[]> {
+/** A JSON array of strings, stored encrypted (media URLs, template parameters). */
+function parseStrings(value: Phi<string>): Phi<readonly string[]> {
   const parsed: unknown = JSON.parse(reveal(value));
   return phi(Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : []);
 }
@@ -22,7 +23,10 @@ const COLUMNS = [
   'channel',
   'category',
   'purpose',
-  'template_id',
+  'template_version_id',
+  'template_meta_name',
+  'template_language',
+  'delivery',
   'related_record',
   'consent_basis',
   'in_reply_to',
@@ -55,7 +59,9 @@ function toRecord(r: Row): MessageRecord {
     channel: r.channel as Channel,
     category: r.category as Category,
     purpose: r.purpose as Purpose,
-    templateId: r.template_id,
+    template:
+      r.template_version_id === null ? null : { versionId: r.template_version_id, metaName: r.template_meta_name, language: r.template_language ?? 'en' },
+    delivery: r.delivery,
     relatedRecord: r.related_record,
     consentBasis: r.consent_basis as ConsentBasis,
     inReplyTo: r.in_reply_to as InboundMessageId | null,
@@ -88,7 +94,11 @@ function messageRow(m: NewMessage, cipher: FieldCipher, at: Date): Insertable<Me
     category: m.category,
     purpose: m.purpose,
     body_enc: cipher.encrypt(m.body),
-    template_id: m.templateId,
+    template_version_id: m.template?.versionId ?? null,
+    template_meta_name: m.template?.metaName ?? null,
+    template_language: m.template?.language ?? null,
+    template_params_enc: m.template === null ? null : cipher.encrypt(phi(JSON.stringify(reveal(m.template.parameters)))),
+    delivery: m.delivery,
     related_record: m.relatedRecord === null ? null : JSON.stringify(m.relatedRecord),
     consent_basis: m.consentBasis,
     override_justification_enc: m.overrideJustification === null ? null : cipher.encrypt(m.overrideJustification),
@@ -165,11 +175,15 @@ export function createMessageRepository(
     },
     async contents(ids) {
       if (ids.length === 0) return new Map();
-      const rows = await db.selectFrom('message').select(['id', 'body_enc', 'media_urls_enc']).where('id', 'in', [...ids]).execute();
+      const rows = await db.selectFrom('message').select(['id', 'body_enc', 'media_urls_enc', 'template_params_enc']).where('id', 'in', [...ids]).execute();
       return new Map(
         rows.map((r) => [
           r.id as MessageId,
-          { body: cipher.decrypt(r.body_enc), mediaUrls: r.media_urls_enc === null ? phi([]) : parseMedia(cipher.decrypt(r.media_urls_enc)) },
+          {
+            body: cipher.decrypt(r.body_enc),
+            mediaUrls: r.media_urls_enc === null ? phi([]) : parseStrings(cipher.decrypt(r.media_urls_enc)),
+            templateParameters: r.template_params_enc === null ? phi([]) : parseStrings(cipher.decrypt(r.template_params_enc)),
+          },
         ]),
       );
     },

@@ -88,7 +88,11 @@ export interface MessageTable {
   category: string;
   purpose: string;
   body_enc: string;
-  template_id: string | null;
+  template_version_id: string | null;
+  template_meta_name: string | null;
+  template_language: string | null;
+  template_params_enc: string | null;
+  delivery: ColumnType<'direct' | 'secure', 'direct' | 'secure' | undefined, never>;
   related_record: JSONColumnType<{ type: string; id: string } | null, string | null, string | null>;
   consent_basis: string;
   override_justification_enc: string | null;
@@ -167,6 +171,66 @@ export interface AuditEventTable {
   details: JSONColumnType<Record<string, unknown>, string, never>;
 }
 
+export interface TemplateKindTable {
+  name: string;
+  category: string;
+  allowed_classes: string[];
+  description: string;
+  built_in: ColumnType<boolean, boolean | undefined, never>;
+  created_by_type: string;
+  created_by_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface TemplateTable {
+  id: string;
+  name: string;
+  kind: string;
+  created_by_type: string;
+  created_by_id: string | null;
+  created_at: CreatedAt;
+}
+
+/** One stored variant of a template version (JSON). */
+export interface StoredVariant {
+  channel: string;
+  language: string;
+  body: string;
+  metaTemplateName?: string | null;
+  metaLanguage?: string | null;
+}
+
+export interface TemplateVersionTable {
+  id: string;
+  template_id: string;
+  version: number;
+  variants: JSONColumnType<StoredVariant[], string, never>;
+  status: 'pending' | 'approved' | 'rejected';
+  authored_by_type: string;
+  authored_by_id: string | null;
+  authored_at: Timestamp;
+  decided_by_type: string | null;
+  decided_by_id: string | null;
+  decided_at: Timestamp | null;
+  decision_note: string | null;
+}
+
+export interface PhiChannelPreferenceTable {
+  seq: Generated<number>;
+  id: string;
+  patient_id: string;
+  channel: string;
+  status: 'accepted' | 'withdrawn';
+  contact_point_index: string;
+  warning_text: string;
+  source: string;
+  captured_by: string | null;
+  captured_at: Timestamp;
+  recorded_by_type: string;
+  recorded_by_id: string | null;
+  recorded_at: CreatedAt;
+}
+
 export interface Database {
   ward: WardTable;
   principal: PrincipalTable;
@@ -181,4 +245,8 @@ export interface Database {
   sender_pace: SenderPaceTable;
   contact_point_state: ContactPointStateTable;
   webhook_receipt: WebhookReceiptTable;
+  template_kind: TemplateKindTable;
+  template: TemplateTable;
+  template_version: TemplateVersionTable;
+  phi_channel_preference: PhiChannelPreferenceTable;
 }
