@@ -45,6 +45,7 @@ const KEY_ENV = {
 };
 const BODY =
   'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
+const SECURE_BODY = 'Your A1c came back at 8.2; we will increase your metformin to 1000 mg twice daily.';
 
 // ---------------------------------------------------------------------------------------------------------
 // Query accounting: wraps every Kysely connection of both dialects (before any database is opened) so each
@@ -168,6 +169,9 @@ interface Result {
     drainS: number;
     totalS: number;
     apiOnlyMsgsPerS: number;
+    /** API alone, per kind of send: a starter template, and clinical free text that goes behind a secure link. */
+    apiOnlyTemplateMsgsPerS: number;
+    apiOnlySecureMsgsPerS: number;
   };
   baseline: { msgsPerS: number; p50: number; p99: number; totalS: number };
   ratio: number;
@@ -329,6 +333,22 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     const tA0 = performance.now();
     await runConcurrent(apiOnlyN, CONCURRENCY, send);
     const apiOnlyS = (performance.now() - tA0) / 1000;
+    // The same, for the other kinds of send: a starter template (rendered, scanned, version recorded), and clinical
+    // free text that the PHI decision sends as a notice with a secure link (secure content and link in one transaction).
+    const apiOnlyRate = async (payload: (i: number) => Record<string, unknown>): Promise<number> => {
+      const t = performance.now();
+      await runConcurrent(apiOnlyN, CONCURRENCY, async (i) => {
+        const res = await app.inject({ method: 'POST', url: '/v1/messages', headers, payload: payload(i) });
+        if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`);
+      });
+      return apiOnlyN / ((performance.now() - t) / 1000);
+    };
+    const apiOnlyTemplate = await apiOnlyRate((i) => ({
+      patientId: patientIds[i % PATIENTS],
+      channel: 'sms',
+      template: { id: 'appointment_reminder', params: { appointment_time: '2026-12-01T09:30:00-05:00', location: 'Building B, 2nd floor' } },
+    }));
+    const apiOnlySecure = await apiOnlyRate((i) => ({ patientId: patientIds[i % PATIENTS], channel: 'sms', category: 'clinical', body: SECURE_BODY }));
 
     // 4. Baseline: the same rows in one plain transaction each, on the same database and pool.
     const sample = await kdb
@@ -418,6 +438,8 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
         drainS: (tRead - tApi) / 1000,
         totalS,
         apiOnlyMsgsPerS: apiOnlyN / apiOnlyS,
+        apiOnlyTemplateMsgsPerS: apiOnlyTemplate,
+        apiOnlySecureMsgsPerS: apiOnlySecure,
       },
       withWorker,
       baseline: {
@@ -472,6 +494,11 @@ function printTable(r: Result): void {
   console.log(
     `  phases: API sends ${f2(r.pipeline.apiPhaseS)} s, then drain to read ${f2(r.pipeline.drainS)} s (total ${f2(r.pipeline.totalS)} s); ` +
       `API alone (dispatcher off): ${f1(r.pipeline.apiOnlyMsgsPerS)} msgs/s`,
+  );
+  console.log(
+    `  API alone by kind of send: free text ${f1(r.pipeline.apiOnlyMsgsPerS)} msgs/s, starter template ${f1(r.pipeline.apiOnlyTemplateMsgsPerS)} msgs/s ` +
+      `(${f2(r.pipeline.apiOnlyMsgsPerS / r.pipeline.apiOnlyTemplateMsgsPerS)}x), clinical text sent securely ${f1(r.pipeline.apiOnlySecureMsgsPerS)} msgs/s ` +
+      `(${f2(r.pipeline.apiOnlyMsgsPerS / r.pipeline.apiOnlySecureMsgsPerS)}x)`,
   );
   if (r.withWorker !== null) {
     const w = r.withWorker;
@@ -532,6 +559,8 @@ async function main(): Promise<void> {
         api_phase_s: Number(f2(r.pipeline.apiPhaseS)),
         drain_s: Number(f2(r.pipeline.drainS)),
         api_only_msgs_per_s: Number(f1(r.pipeline.apiOnlyMsgsPerS)),
+        api_only_template_msgs_per_s: Number(f1(r.pipeline.apiOnlyTemplateMsgsPerS)),
+        api_only_secure_msgs_per_s: Number(f1(r.pipeline.apiOnlySecureMsgsPerS)),
         tx_per_msg: Number(f2(r.perMessage.transactions)),
         statements_per_msg: Number(f2(r.perMessage.statements)),
         ...(r.withWorker === null

@@ -41,7 +41,7 @@ const quietHours = z
 
 /** `clinical:secure,identifier:block`: what happens to content a message's kind does not allow, per finding class. */
 const phiPolicy = z.preprocess(
-  (v) => (v === undefined ? {} : typeof v === 'string' ? Object.fromEntries(v.split(',').map((part) => part.split(':').map((x) => x.trim()))) : v),
+  (v): unknown => (typeof v === 'string' ? Object.fromEntries(v.split(',').map((part): string[] => part.split(':').map((x) => x.trim()))) : (v ?? {})),
   z.strictObject(
     { clinical: z.enum(['secure', 'block']).default('secure'), identifier: z.enum(['secure', 'block']).default('block') },
     { message: "must be a comma list of <class>:<action>, class clinical or identifier, action secure or block (e.g. 'clinical:secure,identifier:block')" },

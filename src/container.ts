@@ -11,6 +11,7 @@ import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
 import { createFieldCipher } from './adapters/crypto/field-cipher.ts';
 import { migrate, openDatabase, type DatabaseHandle, type DatabaseOptions } from './adapters/db/database.ts';
 import { createKyselyStore } from './adapters/db/store.ts';
+import { ensureStarterLibrary } from './app/templates.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
 import type { Config, TwilioConfig, WhatsAppCloudConfig } from './config.ts';
 import type { WebhookSettings } from './adapters/http/routes/webhooks.routes.ts';
@@ -140,6 +141,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   const keys = config.crypto ?? (await loadOrCreateDevKeys(config.dataDir));
   const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID);
+  await ensureStarterLibrary(store, (overrides.clock ?? systemClock).now());
 
   // Receipts and wake-ups close over `deps` and `worker`; both exist before the first message can be sent.
   const carriers = buildCarriers(config, {

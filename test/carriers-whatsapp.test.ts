@@ -63,6 +63,26 @@ describe.each(DATABASES)('WhatsApp Cloud API carrier (%s)', (database) => {
     return p;
   }
 
+  it('sends an approved template outside the 24-hour window as a Meta template, parameters in order; inside it, as text', async () => {
+    const p = await givenPatient(h, { consent: ['whatsapp'], whatsapp: true });
+    const send = () =>
+      h.app.inject({ method: 'POST', url: '/v1/messages', headers: h.admin, payload: { patientId: p.id, channel: 'whatsapp', template: { id: 'prescription_ready', params: { pharmacy_name: 'Main Street Pharmacy' } } } });
+    const outside = await send();
+    expect(outside.statusCode).toBe(202);
+    await h.settle();
+    const asTemplate = meta.sent.find((s) => s.bizOpaque === outside.json<{ id: string }>().id);
+    expect(asTemplate?.type).toBe('template');
+    expect(asTemplate?.template).toEqual({ name: 'wardline_prescription_ready', language: 'en_US', parameters: ['Ada', 'Wardline Demo Hospital', 'Main Street Pharmacy', 'call 555-0100'] });
+    expect((await message(outside.json<{ id: string }>().id)).status).not.toBe('failed');
+
+    expect((await meta.postInbound(hook, { from: p.phone, text: 'Thanks' })).status).toBe(200);
+    const inside = await send();
+    await h.settle();
+    const asText = meta.sent.find((s) => s.bizOpaque === inside.json<{ id: string }>().id);
+    expect(asText?.type).toBe('text');
+    expect(asText?.body).toBe('Hello Ada, your prescription from Wardline Demo Hospital is ready for pickup at Main Street Pharmacy. Questions: call 555-0100.');
+  });
+
   it('answers Meta’s verification handshake only with the right verify token', async () => {
     const ok = await meta.handshake(hook, VERIFY_TOKEN, 'challenge-1158201444');
     expect(ok).toEqual({ status: 200, body: 'challenge-1158201444' });

@@ -104,6 +104,40 @@ describe.each(DATABASES)('PHI canaries never leak into logs, errors or audit (%s
     await call({ method: 'GET', url: `/v1/messages?patientId=${patientId}`, headers: h.admin });
     expect(h.container.simulator!.inbox(PHONE).map((m) => m.body)).toContain(`${canaryFor(3)} your result`);
 
+    // Templates: a free-text parameter, a mistyped one, an unknown one; then clinical content sent securely.
+    const templated = await call({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.admin,
+      payload: { patientId, channel: 'sms', template: { id: 'appointment_reminder', params: { appointment_time: '2026-12-01T15:00:00Z', location: `${canaryFor(50)} Building` } } },
+    });
+    expect(templated.statusCode).toBe(202);
+    const badParams = await call({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.admin,
+      payload: { patientId, channel: 'sms', template: { id: 'appointment_reminder', params: { appointment_time: canaryFor(51), location: 'B' } } },
+    });
+    expect(badParams.statusCode).toBe(422);
+    const unknownParam = await call({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.admin,
+      payload: { patientId, channel: 'sms', template: { id: 'appointment_reminder', params: { location: 'B', [canaryFor(52)]: canaryFor(53) } } },
+    });
+    expect(unknownParam.statusCode).toBe(400);
+    const secure = await call({ method: 'POST', url: '/v1/messages', headers: h.admin, payload: { patientId, channel: 'sms', category: 'clinical', body: `${canaryFor(54)} your biopsy showed melanoma` } });
+    expect(secure.statusCode).toBe(202);
+    await call({ method: 'POST', url: '/v1/messages/check', headers: h.admin, payload: { patientId, channel: 'sms', category: 'clinical', body: `${canaryFor(55)} take 20 mg of lisinopril` } });
+    await call({
+      method: 'POST',
+      url: `/v1/patients/${patientId}/phi-preferences`,
+      headers: h.admin,
+      payload: { channel: 'sms', status: 'accepted', warningText: `${canaryFor(56)} is not a warning`.padEnd(50, '.'), source: 'staff', capturedBy: 'x', capturedAt: canaryFor(57) },
+    });
+    await h.settle();
+    expect(h.container.simulator!.inbox(PHONE).map((m) => m.body).join('\n')).not.toContain(canaryFor(54));
+
     // Patient replies: unclear text (stored for review), then STOP on sms and on WhatsApp.
     const unclear = await call({ method: 'POST', url: '/v1/simulator/inbound', payload: { from: PHONE, channel: 'sms', body: `${canaryFor(5)} who is this` } });
     expect(unclear.json()).toMatchObject({ needsReview: true });
@@ -176,7 +210,7 @@ describe.each(DATABASES)('PHI canaries never leak into logs, errors or audit (%s
   });
 
   it('stores no plaintext PHI in patient, message, inbound or consent rows', async () => {
-    for (const table of ['patient', 'message', 'inbound_message', 'consent_event', 'message_status_event', 'outbox']) {
+    for (const table of ['patient', 'message', 'inbound_message', 'consent_event', 'message_status_event', 'outbox', 'secure_message', 'secure_link', 'template_version', 'phi_channel_preference']) {
       const text = await rowsAsText(table);
       expectClean(text, table);
     }

@@ -3,7 +3,7 @@ import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import type { RequestContext } from './context.ts';
-import type { ConsentEventRecord, PatientConsentView, PatientRecord, StoreSession } from './ports.ts';
+import type { PatientRecord, PatientSendState, StoreSession } from './ports.ts';
 
 /**
  * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission`.
@@ -72,17 +72,13 @@ export async function loadAccessiblePatient(
 }
 
 /**
- * Loads the PHI-free consent view of a patient the actor may see (the send path): ward, WhatsApp presence, ledger.
+ * Loads what the send path needs about a patient the actor may see (see `PatientSendState`).
  * @param session - the store session
  * @param ctx - the caller
  * @param patientId - the requested patient
  */
-export async function loadPatientConsentView(
-  session: StoreSession,
-  ctx: RequestContext,
-  patientId: PatientId,
-): Promise<{ patient: PatientConsentView; ledger: ConsentEventRecord[] }> {
-  return visibleOrDeny(session, ctx, patientId, await session.patients.getConsentView(patientId));
+export async function loadPatientSendState(session: StoreSession, ctx: RequestContext, patientId: PatientId): Promise<PatientSendState> {
+  return visibleOrDeny(session, ctx, patientId, await session.patients.getSendState(patientId));
 }
 
 /** @param actor - the caller @returns the wards it may see, or null for every ward */

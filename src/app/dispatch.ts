@@ -8,6 +8,7 @@ import { checkHealthcareExemption } from '../core/messaging/exemption.ts';
 import { planSlots } from '../core/messaging/pacing.ts';
 import { candidateZones, evaluateSendWindow } from '../core/messaging/send-window.ts';
 import { reveal } from '../core/phi/phi.ts';
+import { SECURE_LINK_CODE_RECORD } from '../core/secure-link/secure-link.ts';
 import { applyCarrierEffects, contactPointKindOf, needsPatientLocks, type CarrierEffectItem } from './carrier-effects.ts';
 import { senderFor, type AppDeps } from './context.ts';
 import type { ConsentEventRecord, ContactPointRecord, MessageContent, MessageRecord, OutboundEnvelope, OutboxClaim, PatientRecord, SendResult, Sender, StoreSession, TemplateSend } from './ports.ts';
@@ -63,6 +64,8 @@ function quietHoursHold(deps: AppDeps, message: MessageRecord, patient: PatientR
   if (policy.quietHours === 'off') return null;
   // Confirmations of a patient's own STOP/START/HELP answer the patient; they are due at once (FCC 24-24).
   if (message.consentBasis === 'keyword-reply') return null;
+  // A secure link's one-time code answers the patient's request of a moment ago and expires in minutes.
+  if (message.sender.type === 'system' && message.relatedRecord?.type === SECURE_LINK_CODE_RECORD) return null;
   if (message.urgent && policy.quietHoursBypass.includes(message.category)) return null;
   const number = reveal(message.channel === 'whatsapp' ? (patient.whatsapp ?? patient.phone) : patient.phone);
   const found = candidateZones(patient.timezone, number);
@@ -101,8 +104,9 @@ function judge(deps: AppDeps, view: BatchView, claim: OutboxClaim, now: Date): V
   if (message.channel === 'whatsapp') {
     const last = view.lastWhatsapp.get(patient.id);
     if (last === undefined || now.getTime() - last.getTime() >= WHATSAPP_WINDOW_MS) {
-      if (message.template?.metaName == null) return { kind: 'end', status: 'failed', reason: 'WHATSAPP_WINDOW_CLOSED' };
-      template = { name: message.template.metaName, language: message.template.language, parameters: content.templateParameters };
+      const metaName = message.template?.metaName ?? null;
+      if (message.template === null || metaName === null) return { kind: 'end', status: 'failed', reason: 'WHATSAPP_WINDOW_CLOSED' };
+      template = { name: metaName, language: message.template.language, parameters: content.templateParameters };
     }
   }
   const until = quietHoursHold(deps, message, patient, now);

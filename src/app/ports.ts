@@ -1,4 +1,4 @@
-import type { Actor, PrincipalKind } from '../core/access/actor.ts';
+import type { Actor, AuditActor, PrincipalKind } from '../core/access/actor.ts';
 import type { PermissionSetName } from '../core/access/permissions.ts';
 import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import type { InboundIntent } from '../core/consent/inbound-intent.ts';
@@ -13,6 +13,10 @@ import type { Category, Channel } from '../core/messaging/channel.ts';
 import type { ContactPointState } from '../core/messaging/carrier-errors.ts';
 import type { CarrierStatus, MessageStatus } from '../core/messaging/delivery-status.ts';
 import type { Phi } from '../core/phi/phi.ts';
+import type { PendingCode, SecureLinkState } from '../core/secure-link/secure-link.ts';
+import type { ThrottleWindow } from '../core/secure-link/throttle.ts';
+import type { TemplateKind } from '../core/templates/kinds.ts';
+import type { TemplateVariant } from '../core/templates/template-text.ts';
 import type { E164, InboundMessageId, MessageId, PatientId, PrincipalId, WardId } from '../core/ids.ts';
 
 /**
@@ -46,11 +50,36 @@ export interface PatientRecord {
   readonly createdAt: Date;
 }
 
-/** The PHI-free view of a patient the send decision uses. */
-export interface PatientConsentView {
+/** What deciding, scanning and rendering a send needs about the recipient. */
+export interface PatientSendView {
   readonly id: PatientId;
   readonly wardId: WardId | null;
   readonly hasWhatsapp: boolean;
+  readonly language: string | null;
+  readonly timezone: string | null;
+  /** Blind indexes of the contact points (an acceptance of unencrypted PHI is bound to one). */
+  readonly contactIndex: { readonly phone: string; readonly whatsapp: string | null };
+  /** Name, birth date and record numbers: the scanner's patient context and the template's patient fields. */
+  readonly identity: Phi<PatientIdentity>;
+}
+
+export interface PatientIdentity {
+  readonly givenName: string;
+  readonly familyName: string;
+  /** `YYYY-MM-DD`. */
+  readonly birthDate: string;
+  readonly externalIds: Readonly<Record<string, string>>;
+}
+
+/** The recipient and everything about them a send decision reads, in one query. */
+export interface PatientSendState {
+  readonly patient: PatientSendView;
+  /** The consent ledger, oldest first. */
+  readonly ledger: ConsentEventRecord[];
+  /** Acceptances and withdrawals of unencrypted PHI, oldest first. */
+  readonly phiPreferences: PhiPreferenceRecord[];
+  /** What carriers reported about the contact points. */
+  readonly contactPoints: ContactPointRecord[];
 }
 
 export type NewPatient = Omit<PatientRecord, 'createdAt'> & { readonly createdBy: PrincipalId | null };
@@ -222,11 +251,8 @@ export interface StoreSession {
     insert(patient: NewPatient): Promise<void>;
     get(id: PatientId): Promise<PatientRecord | null>;
     getMany(ids: readonly PatientId[]): Promise<PatientRecord[]>;
-    /**
-     * What deciding a send needs, in one read and without decrypting any PHI (minimum necessary): the patient's
-     * ward, whether it has a WhatsApp number, and its consent ledger (oldest first).
-     */
-    getConsentView(id: PatientId): Promise<{ patient: PatientConsentView; ledger: ConsentEventRecord[] } | null>;
+    /** What deciding a send needs, in one read: see `PatientSendState`. */
+    getSendState(id: PatientId): Promise<PatientSendState | null>;
     /** Patients whose phone (sms/text) or WhatsApp number equals `number`. */
     findByContact(channel: Channel, number: Phi<E164>): Promise<PatientRecord[]>;
   };
@@ -329,7 +355,185 @@ export interface StoreSession {
   readonly audit: {
     append(event: AuditEventInput): Promise<void>;
   };
+  /** Secure patient links (issue 4 item 5; docs/secure-links.md). Tokens are never stored, only their hashes. */
+  readonly secureLinks: {
+    /**
+     * Stores the secure content (encrypted) for a message and its first link, and audits `secure-link.created`.
+     * Called in the same transaction as `messages.queue` (after it): the message carries the link's URL.
+     */
+    create(input: NewSecureMessage): Promise<void>;
+    /** Another link to stored content (a reissue), whose URL `noticeMessageId` carries. */
+    addLink(input: { readonly messageId: MessageId; readonly noticeMessageId: MessageId; readonly link: NewSecureLink; readonly createdBy: AuditActor; readonly at: Date }): Promise<void>;
+    /** The link with this token hash; `forUpdate` locks its row (inside a transaction). */
+    findByTokenHash(tokenHash: string, options?: { readonly forUpdate?: boolean }): Promise<SecureLinkRecord | null>;
+    /** The links to a message's content or carried by it (a reissued notice), newest first. */
+    forMessage(messageId: MessageId): Promise<SecureLinkRecord[]>;
+    /** Stores what a verification step changed. */
+    update(id: string, changes: SecureLinkChanges): Promise<void>;
+    /** Counts one view of the content (first and last view times, number of views). */
+    recordView(id: string, at: Date): Promise<void>;
+    /** The secure content of a message, decrypted; null when the message has none. */
+    content(messageId: MessageId): Promise<Phi<string> | null>;
+    /**
+     * Revokes every link not yet revoked of some messages (content or notice ids) or of a patient, at once; also
+     * ends their view sessions and pending codes. Returns the links it revoked.
+     */
+    revoke(
+      target: { readonly messageIds: readonly MessageId[] } | { readonly patientId: PatientId },
+      revocation: { readonly at: Date; readonly by: AuditActor; readonly reason: string },
+    ): Promise<{ readonly id: string; readonly messageId: MessageId; readonly patientId: PatientId }[]>;
+    /** A keyed digest of a one-time code, bound to its link: the code is never stored, and a copy of the database alone cannot recover it. */
+    digestCode(linkId: string, code: Phi<string>): string;
+  };
+  /** Fixed-window counters for the patient pages' throttles (`core/secure-link/throttle.ts`). */
+  readonly throttles: {
+    get(subject: ThrottleSubject): Promise<ThrottleWindow | null>;
+    /** Counts one hit atomically; a window older than `windowMs` restarts at `at` with a count of one. */
+    hit(subject: ThrottleSubject, at: Date, windowMs: number): Promise<ThrottleWindow>;
+  };
+  readonly templates: {
+    kinds(): Promise<TemplateKindRecord[]>;
+    kind(name: string): Promise<TemplateKindRecord | null>;
+    /** @returns false when a kind of this name exists */
+    insertKind(kind: TemplateKind, createdBy: Recorder): Promise<boolean>;
+    /** @returns false when a template of this name exists */
+    insertTemplate(template: { readonly id: string; readonly name: string; readonly kind: string; readonly createdBy: Recorder }): Promise<boolean>;
+    /** Locks the template row (serialises version numbering) and returns it with its versions, oldest first. */
+    getForUpdate(id: string): Promise<TemplateWithVersions | null>;
+    /** By id (uuid) or by name. */
+    get(idOrName: string): Promise<TemplateWithVersions | null>;
+    list(): Promise<TemplateWithVersions[]>;
+    insertVersion(version: NewTemplateVersion): Promise<void>;
+    /** Decides a pending version; false when it was not pending (decided versions are immutable). */
+    decide(versionId: string, decision: { readonly status: 'approved' | 'rejected'; readonly by: Recorder; readonly at: Date; readonly note: string | null }): Promise<boolean>;
+    /** The latest approved version of a template (by id or name), with its kind: what a send uses. */
+    approved(idOrName: string): Promise<{ readonly template: TemplateRecord; readonly kind: TemplateKindRecord; readonly version: TemplateVersionRecord } | null>;
+  };
+  readonly phiPreferences: {
+    append(event: NewPhiPreference): Promise<void>;
+    /** The patient's acceptances and withdrawals, oldest first. */
+    history(patientId: PatientId): Promise<PhiPreferenceRecord[]>;
+  };
 }
+
+/** Who recorded something (an audit actor's type and id). */
+export interface Recorder {
+  readonly type: string;
+  readonly id: string | null;
+}
+
+export interface TemplateKindRecord extends TemplateKind {
+  readonly builtIn: boolean;
+}
+
+export interface TemplateRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly createdBy: Recorder;
+  readonly createdAt: Date;
+}
+
+export interface NewTemplateVersion {
+  readonly id: string;
+  readonly templateId: string;
+  readonly version: number;
+  readonly variants: readonly TemplateVariant[];
+  readonly status: 'pending' | 'approved';
+  readonly authoredBy: Recorder;
+  readonly authoredAt: Date;
+  /** Set for versions approved on creation (the starter library). */
+  readonly decision: { readonly by: Recorder; readonly at: Date; readonly note: string } | null;
+}
+
+export interface TemplateVersionRecord extends Omit<NewTemplateVersion, 'status' | 'decision'> {
+  readonly status: 'pending' | 'approved' | 'rejected';
+  readonly decision: { readonly by: Recorder; readonly at: Date; readonly note: string | null } | null;
+}
+
+export interface TemplateWithVersions {
+  readonly template: TemplateRecord;
+  readonly versions: readonly TemplateVersionRecord[];
+}
+
+/** The patient's acceptance (or withdrawal) of unencrypted PHI on a channel, with the warning shown (reference 1.4). */
+export interface NewPhiPreference {
+  readonly id: string;
+  readonly patientId: PatientId;
+  readonly channel: Channel;
+  readonly status: 'accepted' | 'withdrawn';
+  /** Blind index of the contact point it was given for: a changed number voids it. */
+  readonly contactPointIndex: string;
+  readonly warningText: string;
+  readonly source: PhiPreferenceSource;
+  readonly capturedBy: string | null;
+  readonly capturedAt: Date;
+  readonly recordedBy: Recorder;
+}
+
+export const PHI_PREFERENCE_SOURCES = ['intake_form', 'phone', 'portal', 'staff', 'in_person', 'salesforce'] as const;
+export type PhiPreferenceSource = (typeof PHI_PREFERENCE_SOURCES)[number];
+
+export interface PhiPreferenceRecord extends NewPhiPreference {
+  readonly recordedAt: Date;
+}
+
+/** Secure content and its first link, as the send path stores them. */
+export interface NewSecureMessage {
+  readonly messageId: MessageId;
+  readonly patientId: PatientId;
+  readonly content: Phi<string>;
+  readonly link: NewSecureLink;
+  readonly createdBy: AuditActor;
+  readonly at: Date;
+  /** The request that created it, for the audit event. */
+  readonly requestId?: string | null;
+}
+
+/** A new link: its id, the SHA-256 of its token (never the token) and its expiry. */
+export interface NewSecureLink {
+  readonly id: string;
+  readonly tokenHash: string;
+  readonly expiresAt: Date;
+}
+
+/** A secure patient link as stored. */
+export interface SecureLinkRecord extends SecureLinkState {
+  readonly id: string;
+  /** The message whose secure content the link shows. */
+  readonly messageId: MessageId;
+  /** The message that carried this link's URL: the content's own message, or a reissued notice. */
+  readonly noticeMessageId: MessageId;
+  readonly patientId: PatientId;
+  /** The patient's language (the page's language); not PHI. */
+  readonly language: string | null;
+  readonly revokedReason: string | null;
+  readonly session: SecureLinkSession | null;
+  readonly firstViewedAt: Date | null;
+  readonly lastViewedAt: Date | null;
+  readonly viewCount: number;
+  readonly createdAt: Date;
+  readonly createdBy: { readonly type: string; readonly id: string | null };
+}
+
+/** A verified browser's view session: the SHA-256 of its cookie value and its expiry. */
+export interface SecureLinkSession {
+  readonly digest: string;
+  readonly expiresAt: Date;
+}
+
+/** What a verification step may change on a link. */
+export interface SecureLinkChanges {
+  readonly failedAttempts?: number;
+  readonly lockedAt?: Date | null;
+  readonly code?: PendingCode | null;
+  readonly codesSent?: number;
+  readonly lastCodeSentAt?: Date | null;
+  readonly session?: SecureLinkSession | null;
+}
+
+/** What a throttle counts: a client address (stored only as a keyed digest) or a link. */
+export type ThrottleSubject = { readonly kind: 'address'; readonly address: Phi<string> } | { readonly kind: 'link'; readonly linkId: string };
 
 /** The store: sessions in or out of a transaction. */
 export interface Store extends StoreSession {

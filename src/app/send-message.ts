@@ -7,19 +7,27 @@ import { DomainError, type ErrorCode } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { WHATSAPP_WINDOW_MS, type Category, type Channel } from '../core/messaging/channel.ts';
 import type { MessageStatus } from '../core/messaging/delivery-status.ts';
-import { reveal, type Phi } from '../core/phi/phi.ts';
+import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { blocksSending } from '../core/messaging/carrier-errors.ts';
 import { checkHealthcareExemption } from '../core/messaging/exemption.ts';
 import { measureSegments } from '../core/messaging/segments.ts';
+import { decidePhiHandling, type PhiDecision } from '../core/phi/phi-policy.ts';
 import { scanText, type PhiFinding } from '../core/phi/scanner.ts';
-import { loadAccessiblePatient, loadPatientConsentView, requirePermission } from './access.ts';
+import type { ContentClass } from '../core/templates/fields.ts';
+import { FREE_TEXT_CLASSES } from '../core/templates/kinds.ts';
+import { findingsToJudge, type FieldSpan } from '../core/templates/template-text.ts';
+import { loadPatientSendState, requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
-import type { MessageSize, PatientConsentView } from './ports.ts';
+import type { MessageDelivery, MessageSize, MessageTemplate, NewMessage, PatientSendState } from './ports.ts';
+import { phiPreferenceStates } from './phi-preferences.ts';
+import { mintSecureLink, type MintedLink } from './secure-links.ts';
+import { renderSecureNotice, renderTemplate, resolveTemplate } from './templates.ts';
 
 export interface SendMessageCommand {
   readonly patientId: PatientId;
   readonly channel: Channel;
-  readonly category: Category;
+  /** Required for free text; a template's kind decides it (a different one is refused). */
+  readonly category?: Category | undefined;
   readonly purpose?: Purpose | undefined;
   readonly body?: Phi<string> | undefined;
   readonly template?: { readonly id: string; readonly params: Phi<Record<string, string>> } | undefined;
@@ -56,13 +64,27 @@ interface PolicyRefusal {
   readonly detail: string;
 }
 
+/** What goes to the carrier: the content itself, or a notice with a secure link to it. */
+interface Outgoing {
+  readonly body: Phi<string>;
+  readonly template: MessageTemplate | null;
+  readonly delivery: MessageDelivery;
+  /** Secure delivery: the content behind the link, and the link. */
+  readonly secure: { readonly content: Phi<string>; readonly link: MintedLink } | null;
+}
+
 interface Prepared {
-  readonly patient: PatientConsentView;
+  readonly state: PatientSendState;
+  readonly category: Category;
   readonly purpose: Purpose;
   readonly decision: ConsentDecision;
   /** Held to the TCPA healthcare-exemption limits (an automated sender in an exempt category). */
   readonly exempt: boolean;
   readonly refusal: PolicyRefusal | null;
+  readonly findings: readonly PhiFinding[];
+  readonly phi: PhiDecision;
+  /** Null when the PHI decision blocks the send. */
+  readonly outgoing: Outgoing | null;
   readonly size: MessageSize | null;
 }
 
@@ -72,23 +94,22 @@ const EXEMPT_WINDOW_MS = 7 * 24 * 60 * 60_000;
  * The sending policy beyond consent, checked up front so the caller hears why at once (dispatch checks again):
  * a number the carrier reported dead or a landline, the WhatsApp window, the healthcare-exemption limits.
  */
-async function policyRefusal(deps: AppDeps, patient: PatientConsentView, cmd: SendMessageCommand, exempt: boolean): Promise<PolicyRefusal | null> {
+async function policyRefusal(deps: AppDeps, state: PatientSendState, cmd: SendMessageCommand, outgoing: Outgoing | null, exempt: boolean): Promise<PolicyRefusal | null> {
   const now = deps.clock.now();
   const kind = cmd.channel === 'whatsapp' ? 'whatsapp' : 'phone';
-  const states = (await deps.store.contactPoints.get([patient.id])).get(patient.id) ?? [];
-  const blocked = states.find((c) => c.kind === kind && blocksSending(c.state));
+  const blocked = state.contactPoints.find((c) => c.kind === kind && blocksSending(c.state));
   if (blocked !== undefined) {
     return { code: 'CONTACT_POINT_UNDELIVERABLE', detail: `The carrier reported this number as ${blocked.state} (${blocked.reason}). Update or re-verify the number; a reply from the patient clears it.` };
   }
-  if (cmd.channel === 'whatsapp') {
-    const last = (await deps.store.inbound.lastReceived([patient.id], 'whatsapp')).get(patient.id);
+  if (cmd.channel === 'whatsapp' && (outgoing?.template?.metaName ?? null) === null) {
+    const last = (await deps.store.inbound.lastReceived([state.patient.id], 'whatsapp')).get(state.patient.id);
     if (last === undefined || now.getTime() - last.getTime() >= WHATSAPP_WINDOW_MS) {
-      return { code: 'WHATSAPP_WINDOW_CLOSED', detail: 'The patient has not written on WhatsApp in the last 24 hours: only an approved WhatsApp template may be sent.' };
+      return { code: 'WHATSAPP_WINDOW_CLOSED', detail: 'The patient has not written on WhatsApp in the last 24 hours: only a template with an approved WhatsApp (Meta) variant may be sent.' };
     }
   }
-  if (exempt && cmd.body !== undefined) {
-    const earlier = ((await deps.store.messages.exemptSends([patient.id], new Date(now.getTime() - EXEMPT_WINDOW_MS))).get(patient.id) ?? []).map((s) => s.at);
-    const verdict = checkHealthcareExemption({ body: reveal(cmd.body), now, previousSends: earlier });
+  if (exempt && outgoing !== null) {
+    const earlier = ((await deps.store.messages.exemptSends([state.patient.id], new Date(now.getTime() - EXEMPT_WINDOW_MS))).get(state.patient.id) ?? []).map((s) => s.at);
+    const verdict = checkHealthcareExemption({ body: reveal(outgoing.body), now, previousSends: earlier });
     if (!verdict.ok) {
       return verdict.rule === 'body-too-long'
         ? { code: 'EXEMPT_BODY_TOO_LONG', detail: `Healthcare-exempt automated messages must be at most ${String(verdict.limit)} characters.` }
@@ -98,13 +119,40 @@ async function policyRefusal(deps: AppDeps, patient: PatientConsentView, cmd: Se
   return null;
 }
 
-async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
-  await requirePermission(deps.store, ctx, sendPermission(cmd.category));
-  const { patient, ledger } = await loadPatientConsentView(deps.store, ctx, cmd.patientId);
-  if (cmd.template !== undefined) {
-    throw new DomainError('TEMPLATE_NOT_FOUND', 'No approved template has this id.');
+/** The content a send would carry, the classes its kind allows, and where template fields landed. */
+interface Content {
+  readonly text: string;
+  readonly category: Category;
+  readonly allowed: readonly ContentClass[];
+  readonly template: (MessageTemplate & { readonly spans: readonly FieldSpan[] }) | null;
+}
+
+async function contentOf(deps: AppDeps, cmd: SendMessageCommand, state: PatientSendState): Promise<Content> {
+  if (cmd.template === undefined) {
+    if (cmd.body === undefined || cmd.category === undefined) throw new DomainError('VALIDATION_FAILED', 'A message needs a body and a category, or a template.');
+    return { text: reveal(cmd.body), category: cmd.category, allowed: FREE_TEXT_CLASSES, template: null };
   }
-  if (cmd.channel === 'whatsapp' && !patient.hasWhatsapp) {
+  const resolved = await resolveTemplate(deps.store, cmd.template.id, cmd.channel, state.patient.language);
+  if (cmd.category !== undefined && cmd.category !== resolved.kind.category) {
+    throw new DomainError('TEMPLATE_CATEGORY_MISMATCH', `This template's kind (${resolved.kind.name}) is ${resolved.kind.category}; omit category or send ${resolved.kind.category}.`);
+  }
+  const { text, ...template } = renderTemplate(deps, resolved, state.patient, reveal(cmd.template.params), {});
+  return { text, category: resolved.kind.category, allowed: resolved.kind.allowedClasses, template };
+}
+
+/** The secure delivery: the approved notice with a fresh link to the content. */
+async function secureDelivery(deps: AppDeps, cmd: SendMessageCommand, state: PatientSendState, content: string): Promise<Outgoing> {
+  const link = mintSecureLink(deps, deps.clock.now());
+  const notice = await renderSecureNotice(deps, deps.store, state.patient, cmd.channel, link.url);
+  return { ...notice, delivery: 'secure', secure: { content: phi(content), link } };
+}
+
+async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
+  if (cmd.category !== undefined) await requirePermission(deps.store, ctx, sendPermission(cmd.category));
+  const state = await loadPatientSendState(deps.store, ctx, cmd.patientId);
+  const content = await contentOf(deps, cmd, state);
+  if (cmd.category === undefined) await requirePermission(deps.store, ctx, sendPermission(content.category));
+  if (cmd.channel === 'whatsapp' && !state.patient.hasWhatsapp) {
     throw new DomainError('NO_CONTACT_POINT', 'The patient has no WhatsApp number on record.');
   }
   if (cmd.mediaUrls !== undefined && reveal(cmd.mediaUrls).length > 0 && cmd.channel !== 'text') {
@@ -115,17 +163,30 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
   if (senderFor(deps, cmd.channel) === null) {
     throw new DomainError('CHANNEL_NOT_CONFIGURED', `No carrier is configured to send ${cmd.channel} messages.`);
   }
-  const purpose = cmd.purpose ?? DEFAULT_PURPOSE[cmd.category];
-  const decision = decideConsent(ledger, {
+  const category = content.category;
+  const purpose = cmd.purpose ?? DEFAULT_PURPOSE[category];
+  const decision = decideConsent(state.ledger, {
     channel: cmd.channel,
     purpose,
     overrideRequested: cmd.override !== undefined,
     mayOverride: hasPermission(ctx.actor, 'consent.override'),
   });
-  const exempt = ctx.actor.kind !== 'user' && deps.settings.sendingPolicy.exemptCategories.includes(cmd.category);
-  const refusal = decision.allowed ? await policyRefusal(deps, patient, cmd, exempt) : null;
-  const size = cmd.body === undefined ? null : measureSegments(reveal(cmd.body));
-  return { patient, purpose, decision, exempt, refusal, size };
+  // Minimum necessary: scan what would be sent, with the recipient's own identifiers as identifiers by definition.
+  const identity = reveal(state.patient.identity);
+  const scanned = scanText(content.text, { names: [identity.givenName, identity.familyName], birthDate: identity.birthDate, identifiers: Object.values(identity.externalIds) });
+  const findings = content.template === null ? scanned : findingsToJudge(scanned, content.template.spans);
+  const phiDecision = decidePhiHandling({ findings, allowed: content.allowed, policy: deps.settings.sendingPolicy.phi, riskAccepted: phiPreferenceStates(state).some((p) => p.channel === cmd.channel && p.accepted) });
+  const template = content.template === null ? null : { versionId: content.template.versionId, metaName: content.template.metaName, language: content.template.language, parameters: content.template.parameters };
+  const outgoing: Outgoing | null =
+    phiDecision.delivery === 'blocked'
+      ? null
+      : phiDecision.delivery === 'secure'
+        ? await secureDelivery(deps, cmd, state, content.text)
+        : { body: phi(content.text), template, delivery: 'direct', secure: null };
+  const exempt = ctx.actor.kind !== 'user' && deps.settings.sendingPolicy.exemptCategories.includes(category);
+  const refusal = decision.allowed ? await policyRefusal(deps, state, cmd, outgoing, exempt) : null;
+  const size = outgoing === null ? null : measureSegments(reveal(outgoing.body));
+  return { state, category, purpose, decision, exempt, refusal, findings, phi: phiDecision, outgoing, size };
 }
 
 /** The canonical request fingerprint an Idempotency-Key is bound to (PHI only ever hashed, never stored). */
@@ -176,10 +237,13 @@ export async function sendMessage(
     const previous = await replay(deps, ctx, cmd.idempotencyKey, hash);
     if (previous !== null) return { ...previous, replayed: true };
   }
-  const { patient, purpose, decision, exempt, refusal: policy, size } = await prepare(deps, ctx, cmd);
+  const prepared = await prepare(deps, ctx, cmd);
+  const { state, category, purpose, decision, exempt, refusal: policy, outgoing, size } = prepared;
+  const patient = state.patient;
   const actor = auditActorOf(ctx.actor);
+  const findingTypes = [...new Set(prepared.phi.excess.map((f) => f.type))].join(',');
   // Every refusal is audited before the caller hears it.
-  const refuse = async (refusal: { code: ErrorCode; detail: string }): Promise<never> => {
+  const refuse = async (refusal: { code: ErrorCode; detail: string; extensions?: Record<string, unknown> }): Promise<never> => {
     await deps.store.audit.append({
       actor,
       action: 'message.blocked',
@@ -189,48 +253,76 @@ export async function sendMessage(
       patientId: patient.id,
       reason: refusal.code,
       requestId: ctx.requestId,
-      details: { channel: cmd.channel, category: cmd.category, purpose },
+      details: { channel: cmd.channel, category, purpose, ...(refusal.code === 'PHI_NOT_ALLOWED' ? { findingTypes } : {}) },
     });
-    throw new DomainError(refusal.code, refusal.detail);
+    throw new DomainError(refusal.code, refusal.detail, { extensions: refusal.extensions ?? {} });
   };
   if (!decision.allowed) return refuse(REFUSAL[decision.reason]);
   if (policy !== null) return refuse(policy);
-  if (cmd.body === undefined || size === null) throw new DomainError('VALIDATION_FAILED', 'A message needs a body or a template.');
+  if (outgoing === null || size === null) {
+    return refuse({
+      code: 'PHI_NOT_ALLOWED',
+      detail: `The message carries content it may not carry (${findingTypes}) and the organisation's policy blocks it. Remove it, use a template, or record the patient's acceptance of unencrypted PHI on this channel.`,
+      extensions: { findings: prepared.phi.excess.map(publicFinding) },
+    });
+  }
   const id = deps.ids.uuid() as MessageId;
-  const details = { channel: cmd.channel, category: cmd.category, purpose, consentBasis: decision.basis };
+  const details = {
+    channel: cmd.channel,
+    category,
+    purpose,
+    consentBasis: decision.basis,
+    delivery: outgoing.delivery,
+    templateVersionId: outgoing.delivery === 'direct' ? (outgoing.template?.versionId ?? null) : null,
+    ...(prepared.phi.excess.length > 0 ? { findingTypes, phiBasis: prepared.phi.delivery === 'direct' ? prepared.phi.basis : 'secure-link' } : {}),
+  };
   const target = { targetType: 'message', targetId: id, patientId: patient.id, requestId: ctx.requestId } as const;
   const audits: AuditEventInput[] = [{ actor, action: 'message.queued', outcome: 'success', reason: null, details, ...target }];
   if (decision.basis === 'override') {
     // Flagged to the security officer: high severity; the justification is kept encrypted on the message.
     audits.push({ actor, action: 'consent.overridden', outcome: 'success', reason: 'CONSENT_REQUIRED', details: { ...details, severity: 'high' }, ...target });
   }
+  const now = deps.clock.now();
+  const message: NewMessage = {
+    id,
+    patientId: patient.id,
+    wardId: patient.wardId,
+    channel: cmd.channel,
+    category,
+    purpose,
+    body: outgoing.body,
+    template: outgoing.template,
+    delivery: outgoing.delivery,
+    relatedRecord: cmd.relatedRecord ?? null,
+    consentBasis: decision.basis,
+    overrideJustification: decision.basis === 'override' ? (cmd.override?.justification ?? null) : null,
+    inReplyTo: null,
+    sender: actor,
+    idempotencyKey: cmd.idempotencyKey ?? null,
+    requestHash: hash,
+    mediaUrls: cmd.mediaUrls ?? null,
+    urgent: cmd.urgent ?? false,
+    exempt,
+    size,
+  };
   try {
-    await deps.store.messages.queue(
-      {
-        id,
-        patientId: patient.id,
-        wardId: patient.wardId,
-        channel: cmd.channel,
-        category: cmd.category,
-        purpose,
-        body: cmd.body,
-        template: null,
-        delivery: 'direct',
-        relatedRecord: cmd.relatedRecord ?? null,
-        consentBasis: decision.basis,
-        overrideJustification: decision.basis === 'override' ? (cmd.override?.justification ?? null) : null,
-        inReplyTo: null,
-        sender: actor,
-        idempotencyKey: cmd.idempotencyKey ?? null,
-        requestHash: hash,
-        mediaUrls: cmd.mediaUrls ?? null,
-        urgent: cmd.urgent ?? false,
-        exempt,
-        size,
-      },
-      audits,
-      deps.clock.now(),
-    );
+    const secure = outgoing.secure;
+    if (secure === null) {
+      await deps.store.messages.queue(message, audits, now);
+    } else {
+      // The notice, its outbox row, the secure content and its link commit together or not at all.
+      await deps.store.transaction(async (tx) => {
+        await tx.messages.queue(message, audits, now);
+        await tx.secureLinks.create({
+          messageId: id,
+          patientId: patient.id,
+          content: secure.content,
+          link: { id: secure.link.id, tokenHash: secure.link.tokenHash, expiresAt: secure.link.expiresAt },
+          createdBy: actor,
+          at: now,
+        });
+      });
+    }
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
     if (cmd.idempotencyKey !== undefined && hash !== null) {
@@ -243,33 +335,49 @@ export async function sendMessage(
   return { id, status: 'queued', replayed: false };
 }
 
+/** A finding as callers may see it: class, type and offsets, never the text. */
+function publicFinding(f: PhiFinding): { class: string; type: string; start: number; end: number } {
+  return { class: f.class, type: f.type, start: f.start, end: f.end };
+}
+
+/** The dry run's answer: the policy decision and the PHI findings, nothing sent. */
+export interface CheckResult {
+  readonly allowed: boolean;
+  readonly code: ErrorCode | null;
+  readonly basis: string | null;
+  readonly category: Category;
+  readonly purpose: Purpose;
+  /** How it would go: as is, as a notice with a secure link, or not at all (PHI_NOT_ALLOWED). */
+  readonly delivery: MessageDelivery | 'blocked';
+  readonly size: MessageSize | null;
+  readonly exempt: boolean;
+  /** Findings in the content (for a template, in the rendered text), as types and offsets. */
+  readonly findings: ReturnType<typeof publicFinding>[];
+  /** The findings the message's kind does not allow (what made it secure or blocked). */
+  readonly excess: ReturnType<typeof publicFinding>[];
+  readonly template: { readonly versionId: string; readonly language: string } | null;
+}
+
 /**
- * The dry run of `sendMessage`: the same checks, nothing written but the audit of the check itself.
+ * The dry run of `sendMessage`: the same checks, nothing written but the audit of a refusal-free check.
  * @param deps - app dependencies
  * @param ctx - the caller
  * @param cmd - the would-be message
  */
-export async function checkMessage(
-  deps: AppDeps,
-  ctx: RequestContext,
-  cmd: SendMessageCommand,
-): Promise<{ allowed: boolean; code: string | null; basis: string | null; purpose: Purpose; size: MessageSize | null; exempt: boolean; findings: PhiFinding[] }> {
-  const { purpose, decision, refusal, size, exempt } = await prepare(deps, ctx, cmd);
-  const findings = cmd.body === undefined ? [] : await scanForRecipient(deps, ctx, cmd.patientId, cmd.body);
-  if (!decision.allowed) return { allowed: false, code: REFUSAL[decision.reason].code, basis: null, purpose, size, exempt, findings };
-  if (refusal !== null) return { allowed: false, code: refusal.code, basis: null, purpose, size, exempt, findings };
-  return { allowed: true, code: null, basis: decision.basis, purpose, size, exempt, findings };
-}
-
-/**
- * Runs the PHI scanner over a would-be body, with the recipient's own name, birth date and record numbers as
- * identifiers. Findings are types and offsets only.
- */
-async function scanForRecipient(deps: AppDeps, ctx: RequestContext, patientId: PatientId, body: Phi<string>): Promise<PhiFinding[]> {
-  const patient = await loadAccessiblePatient(deps.store, ctx, patientId);
-  return scanText(reveal(body), {
-    names: [reveal(patient.givenName), reveal(patient.familyName)],
-    birthDate: reveal(patient.birthDate),
-    identifiers: patient.externalIds === null ? [] : Object.values(reveal(patient.externalIds)),
-  });
+export async function checkMessage(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<CheckResult> {
+  const p = await prepare(deps, ctx, cmd);
+  const common = {
+    category: p.category,
+    purpose: p.purpose,
+    delivery: p.phi.delivery,
+    size: p.size,
+    exempt: p.exempt,
+    findings: p.findings.map(publicFinding),
+    excess: p.phi.excess.map(publicFinding),
+    template: p.outgoing?.template === null || p.outgoing?.template === undefined ? null : { versionId: p.outgoing.template.versionId, language: p.outgoing.template.language },
+  };
+  if (!p.decision.allowed) return { allowed: false, code: REFUSAL[p.decision.reason].code, basis: null, ...common };
+  if (p.refusal !== null) return { allowed: false, code: p.refusal.code, basis: null, ...common };
+  if (p.outgoing === null) return { allowed: false, code: 'PHI_NOT_ALLOWED', basis: null, ...common };
+  return { allowed: true, code: null, basis: p.decision.basis, ...common };
 }

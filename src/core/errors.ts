@@ -70,12 +70,15 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly safeDetail: string | undefined;
   readonly issues: readonly FieldIssue[];
+  /** Extra members of the problem document (RFC 9457 §3.2): reviewed, PHI-free (e.g. PHI findings as types and offsets). */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, safeDetail?: string, options?: ErrorOptions & { issues?: readonly FieldIssue[] }) {
+  constructor(code: ErrorCode, safeDetail?: string, options?: ErrorOptions & { issues?: readonly FieldIssue[]; extensions?: Readonly<Record<string, unknown>> }) {
     super(code, options);
     this.code = code;
     this.safeDetail = safeDetail;
     this.issues = options?.issues ?? [];
+    this.extensions = options?.extensions ?? {};
   }
 }
 

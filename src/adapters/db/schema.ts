@@ -249,4 +249,47 @@ export interface Database {
   template: TemplateTable;
   template_version: TemplateVersionTable;
   phi_channel_preference: PhiChannelPreferenceTable;
+  secure_message: SecureMessageTable;
+  secure_link: SecureLinkTable;
+  attempt_throttle: AttemptThrottleTable;
+}
+
+export interface SecureMessageTable {
+  message_id: string;
+  patient_id: string;
+  content_enc: string;
+  created_at: CreatedAt;
+}
+
+export interface SecureLinkTable {
+  id: string;
+  seq: Generated<number>;
+  message_id: string;
+  notice_message_id: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by_type: string | null;
+  revoked_by_id: string | null;
+  revoked_reason: string | null;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  locked_at: Timestamp | null;
+  otp_hash: string | null;
+  otp_expires_at: Timestamp | null;
+  otp_sent_at: Timestamp | null;
+  otp_sends: ColumnType<number, number | undefined, number>;
+  session_hash: string | null;
+  session_expires_at: Timestamp | null;
+  first_viewed_at: Timestamp | null;
+  last_viewed_at: Timestamp | null;
+  view_count: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  created_by_type: string;
+  created_by_id: string | null;
+}
+
+export interface AttemptThrottleTable {
+  subject: string;
+  window_started_at: Timestamp;
+  count: number;
 }

@@ -9,7 +9,10 @@ import { createInboundRepository } from './inbound.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createPatientRepository } from './patient.repository.ts';
+import { createPhiPreferenceRepository } from './phi-preference.repository.ts';
 import { createQueueBatcher } from './queue-batcher.ts';
+import { createSecureLinkRepository, createThrottleRepository } from './secure-link.repository.ts';
+import { createTemplateRepository } from './template.repository.ts';
 import type { Database } from './schema.ts';
 
 function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): StoreSession {
@@ -23,6 +26,10 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     senders: createSenderRepository(db),
     contactPoints: createContactPointRepository(db),
     webhooks: createWebhookReceiptRepository(db),
+    secureLinks: createSecureLinkRepository(db, cipher, uuid),
+    throttles: createThrottleRepository(db, cipher),
+    templates: createTemplateRepository(db),
+    phiPreferences: createPhiPreferenceRepository(db),
     ...createDirectoryRepositories(db),
   };
 }

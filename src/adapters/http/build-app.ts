@@ -15,7 +15,10 @@ import { registerProblemHandler } from './plugins/problem.ts';
 import { directoryRoutes } from './routes/directory.routes.ts';
 import { inboundRoutes } from './routes/inbound.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
+import { templateRoutes } from './routes/template.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
+import { secureLinkAdminRoutes } from './routes/secure-link-admin.routes.ts';
+import { secureLinkRoutes } from './routes/secure-link.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
 import { webhookRoutes, type WebhookSettings } from './routes/webhooks.routes.ts';
 
@@ -55,9 +58,12 @@ export async function buildApp(
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(patientRoutes(deps));
   await app.register(messageRoutes(deps));
+  await app.register(templateRoutes(deps));
   await app.register(directoryRoutes(deps));
   await app.register(inboundRoutes(deps));
   await app.register(webhookRoutes(deps, options.webhooks));
+  await app.register(secureLinkAdminRoutes(deps));
+  await app.register(secureLinkRoutes(deps));
   if (options.simulator !== null) await app.register(simulatorRoutes(deps, options.simulator));
   return base;
 }

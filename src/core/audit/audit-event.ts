@@ -26,6 +26,24 @@ export const AUDIT_ACTIONS = [
   'token.issued',
   'ward.created',
   'access.denied',
+  'secure-link.created',
+  'secure-link.opened',
+  'secure-link.rejected',
+  'secure-link.throttled',
+  'secure-link.verification-failed',
+  'secure-link.locked',
+  'secure-link.code-sent',
+  'secure-link.revoked',
+  'secure-link.reissued',
+  'secure-message.viewed',
+  'template.created',
+  'template.version-created',
+  'template.approved',
+  'template.rejected',
+  'template.approval-refused',
+  'template-kind.created',
+  'phi-preference.accepted',
+  'phi-preference.withdrawn',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -39,7 +57,7 @@ export interface AuditEventInput {
   readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook';
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference';
   readonly targetId: string | null;
   readonly patientId: string | null;
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */

@@ -1,12 +1,14 @@
+import { CLINICAL_TYPES, scanClinical, type ClinicalType } from './clinical.ts';
+
 /**
- * The PHI scanner, identifier layer (issue 4, item 3; HIPAA Safe Harbor identifiers, reference §1.6): finds names,
- * dates, contact numbers, e-mail and web addresses, record and plan numbers, locations and ages over 89 in free text,
- * by pattern and context word, plus whatever the recipient's own record says (their name, birth date and record
- * numbers are identifiers by definition). Pure and synchronous; it returns types and character offsets — callers must
- * never log the matched text.
- *
- * Not yet here: the clinical vocabulary layer (medications, conditions, results, procedures) — see the closing note of
- * issue 3's stop.
+ * The PHI scanner (issue 4, item 3). Two layers, one call:
+ * - identifiers (HIPAA Safe Harbor, reference §1.6): names, dates, contact numbers, e-mail and web addresses, record
+ *   and plan numbers, locations and ages over 89 in free text, by pattern and context word, plus whatever the
+ *   recipient's own record says (their name, birth date and record numbers are identifiers by definition);
+ * - clinical content (`clinical.ts`): medications, conditions, procedures, condition-revealing services and lab
+ *   results, from public-domain vocabularies (`vocabulary/PROVENANCE.md`) with context rules that leave
+ *   minimum-necessary notices ("your results are ready") alone.
+ * Pure and synchronous; it returns classes, types and character offsets — callers must never log the matched text.
  */
 
 export type FindingClass = 'identifier' | 'clinical';
@@ -31,9 +33,13 @@ export const IDENTIFIER_TYPES = [
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
+export { CLINICAL_TYPES, type ClinicalType };
+/** Every finding type: identifier types (class `identifier`) and clinical types (class `clinical`). */
+export type FindingType = IdentifierType | ClinicalType;
+
 export interface PhiFinding {
   readonly class: FindingClass;
-  readonly type: IdentifierType;
+  readonly type: FindingType;
   /** UTF-16 offsets into the scanned text, end exclusive. */
   readonly start: number;
   readonly end: number;
@@ -235,7 +241,7 @@ function contextRules(context: PatientContext): Rule[] {
 /**
  * @param text - the message text
  * @param context - the recipient's own identifiers, when known
- * @returns identifier findings, sorted by offset, overlapping findings of one type merged
+ * @returns identifier and clinical findings, sorted by offset, overlapping findings of one type merged
  */
 export function scanText(text: string, context?: PatientContext): PhiFinding[] {
   const found: PhiFinding[] = [];
@@ -250,6 +256,20 @@ export function scanText(text: string, context?: PatientContext): PhiFinding[] {
       found.push({ class: 'identifier', type: rule.type, start, end: start + value.length });
     }
   }
+  const identifiers = mergeSameType(found);
+  // A bare number already named by a context word (MRN, member ID, account) is reported once, as the specific type.
+  const specific = identifiers.filter((f) => f.type !== 'ID');
+  // A clinical word inside a person's name ("Dr. Stroke", "Ms. Graves") is the name, not a condition.
+  const names = identifiers.filter((f) => f.type === 'NAME');
+  const clinical = mergeSameType(scanClinical(text)).filter((f) => !names.some((g) => g.start <= f.start && g.end >= f.end));
+  return identifiers
+    .filter((f) => f.type !== 'ID' || !specific.some((g) => g.start <= f.start && g.end >= f.end))
+    .concat(clinical)
+    .sort((a, b) => a.start - b.start);
+}
+
+/** Sorted by offset (longer first on a tie), overlapping findings of one type merged into one. */
+function mergeSameType(found: PhiFinding[]): PhiFinding[] {
   found.sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: PhiFinding[] = [];
   for (const f of found) {
@@ -257,9 +277,5 @@ export function scanText(text: string, context?: PatientContext): PhiFinding[] {
     if (same === undefined) merged.push(f);
     else merged.splice(merged.indexOf(same), 1, { ...same, start: Math.min(same.start, f.start), end: Math.max(same.end, f.end) });
   }
-  // A bare number already named by a context word (MRN, member ID, account) is reported once, as the specific type.
-  const specific = merged.filter((f) => f.type !== 'ID');
-  return merged
-    .filter((f) => f.type !== 'ID' || !specific.some((g) => g.start <= f.start && g.end >= f.end))
-    .sort((a, b) => a.start - b.start);
+  return merged;
 }

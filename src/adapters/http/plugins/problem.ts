@@ -12,6 +12,7 @@ const TYPE_BASE = 'https://wardline.dev/docs/errors#';
  * @param code - the error code
  * @param detail - reviewed, PHI-free text
  * @param issues - field pointers and rule messages
+ * @param extensions - extra PHI-free members (RFC 9457 extension members)
  */
 export function sendProblem(
   reply: FastifyReply,
@@ -19,12 +20,14 @@ export function sendProblem(
   code: ErrorCode,
   detail?: string,
   issues: readonly FieldIssue[] = [],
+  extensions: Readonly<Record<string, unknown>> = {},
 ): FastifyReply {
   const { status, title } = ERROR_CATALOG[code];
   return reply
     .code(status)
     .type('application/problem+json')
     .send({
+      ...extensions,
       type: `${TYPE_BASE}${code.toLowerCase().replaceAll('_', '-')}`,
       title,
       status,
@@ -46,12 +49,13 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
-      return sendProblem(reply, request, error.code, error.safeDetail, error.issues);
+      return sendProblem(reply, request, error.code, error.safeDetail, error.issues, error.extensions);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issues = error.validation.map((v) => ({
         pointer: `/${error.validationContext ?? 'body'}${v.instancePath}`,
-        message: v.message ?? 'is not valid',
+        // Zod names unknown keys in its message; a key can be anything a client typed (even PHI), so it is not echoed.
+        message: v.keyword === 'unrecognized_keys' ? 'has fields that are not allowed here (see the API documentation)' : (v.message ?? 'is not valid'),
       }));
       return sendProblem(reply, request, 'VALIDATION_FAILED', 'Some fields are missing or not valid.', issues);
     }

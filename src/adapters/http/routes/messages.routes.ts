@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { MessageId, PatientId } from '../../../core/ids.ts';
 import { phi, reveal } from '../../../core/phi/phi.ts';
+import { FIELDS, type FieldName } from '../../../core/templates/fields.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { getMessage, listMessages } from '../../../app/messages.ts';
 import type { MessageRecord } from '../../../app/ports.ts';
@@ -9,15 +10,18 @@ import { checkMessage, sendMessage, type SendMessageCommand } from '../../../app
 import { contextOf } from '../plugins/auth.ts';
 import { Category, Channel, IdParams, MessageBody, Purpose, Uuid } from './schemas.ts';
 
+/** Template parameters are named by field (GET /v1/template-fields); any other key is refused without being echoed. */
+const FIELD_NAMES = Object.keys(FIELDS) as [FieldName, ...FieldName[]];
+
 const NewMessage = z
   .object({
     patientId: Uuid,
     channel: Channel,
-    category: Category,
+    category: Category.optional(),
     purpose: Purpose.optional(),
     body: MessageBody.optional(),
     template: z
-      .object({ id: z.string().min(1).max(100), params: z.record(z.string(), z.string().max(500)).default({}) })
+      .object({ id: z.string().min(1).max(100), params: z.partialRecord(z.enum(FIELD_NAMES), z.string().max(500)).default({}) })
       .strict()
       .optional(),
     relatedRecord: z.object({ type: z.string().min(1).max(60), id: z.string().min(1).max(100) }).strict().optional(),
@@ -35,6 +39,10 @@ const NewMessage = z
   .refine((m) => (m.body === undefined) !== (m.template === undefined), {
     message: 'give either body or template, not both',
     path: ['body'],
+  })
+  .refine((m) => m.template !== undefined || m.category !== undefined, {
+    message: 'is required for free text (a template takes its kind\'s category)',
+    path: ['category'],
   });
 
 const IdempotencyHeaders = z.object({

@@ -6,6 +6,8 @@ import { phi, reveal } from '../../../core/phi/phi.ts';
 import { getConsents, recordConsent } from '../../../app/consents.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { createPatient, getPatient } from '../../../app/patients.ts';
+import { getPhiPreferences, recordPhiPreference, type PhiPreferenceState } from '../../../app/phi-preferences.ts';
+import { PHI_PREFERENCE_SOURCES, type PhiPreferenceRecord } from '../../../app/ports.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Channel, ConsentSource, ConsentStatus, IdParams, Purpose, Uuid } from './schemas.ts';
 
@@ -22,6 +24,35 @@ const NewPatient = z
     externalIds: z.record(z.string().min(1).max(40), z.string().min(1).max(100)).optional(),
   })
   .strict();
+
+const NewPhiPreference = z
+  .object({
+    channel: Channel,
+    status: z.enum(['accepted', 'withdrawn']),
+    warningText: z.string().trim().min(40, 'must be the full risk warning the patient was shown (at least 40 characters)').max(4000),
+    source: z.enum(PHI_PREFERENCE_SOURCES),
+    capturedBy: z.string().min(1).max(200).optional(),
+    capturedAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+function phiStandingJson(s: PhiPreferenceState): Record<string, unknown> {
+  return { channel: s.channel, accepted: s.accepted, forCurrentContactPoint: s.forCurrentContactPoint, latest: s.latest === null ? null : phiRecordJson(s.latest) };
+}
+
+function phiRecordJson(r: PhiPreferenceRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    channel: r.channel,
+    status: r.status,
+    warningText: r.warningText,
+    source: r.source,
+    capturedBy: r.capturedBy,
+    capturedAt: r.capturedAt.toISOString(),
+    recordedBy: r.recordedBy,
+    recordedAt: r.recordedAt.toISOString(),
+  };
+}
 
 const NewConsent = z
   .object({
@@ -108,6 +139,25 @@ export function patientRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           recordedAt: e.occurredAt.toISOString(),
         })),
       };
+    });
+
+    app.post('/v1/patients/:id/phi-preferences', { schema: { tags: ['consent'], params: IdParams, body: NewPhiPreference } }, async (request, reply) => {
+      const b = request.body;
+      const standing = await recordPhiPreference(deps, contextOf(request), {
+        patientId: request.params.id as PatientId,
+        channel: b.channel,
+        status: b.status,
+        warningText: b.warningText,
+        source: b.source,
+        capturedBy: b.capturedBy,
+        capturedAt: b.capturedAt === undefined ? undefined : new Date(b.capturedAt),
+      });
+      return reply.code(201).send(phiStandingJson(standing));
+    });
+
+    app.get('/v1/patients/:id/phi-preferences', { schema: { tags: ['consent'], params: IdParams } }, async (request) => {
+      const { current, history } = await getPhiPreferences(deps, contextOf(request), request.params.id as PatientId);
+      return { current: current.map(phiStandingJson), history: history.map(phiRecordJson) };
     });
   };
 }

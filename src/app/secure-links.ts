@@ -1,0 +1,87 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { CODE_DIGITS, formatCode, TOKEN_BYTES } from '../core/secure-link/verification.ts';
+import { SECURE_LINK_POLICY } from '../core/secure-link/secure-link.ts';
+import type { AppDeps } from './context.ts';
+
+/**
+ * Secure patient links, the building blocks the send path uses (issue 4 item 5; docs/secure-links.md): mint a
+ * link and render the notice that carries it. The patient's side is in `secure-link-access.ts`, the staff's in
+ * `secure-link-admin.ts`.
+ */
+
+/** A new link. The token goes only into the notice (encrypted like every body); the store keeps `tokenHash`. */
+export interface MintedLink {
+  readonly id: string;
+  readonly token: string;
+  readonly tokenHash: string;
+  readonly url: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * A new link: a 144-bit random token (base64url, from the operating system's CSPRNG), its SHA-256 for storage, the
+ * patient URL `${publicUrl}/s/${token}`, and its expiry (`WARDLINE_SECURE_LINK_TTL_HOURS`, default 72 hours).
+ * @param deps - ids and settings
+ * @param now - the current time
+ */
+export function mintSecureLink(deps: Pick<AppDeps, 'ids' | 'settings'>, now: Date): MintedLink {
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  return {
+    id: deps.ids.uuid(),
+    token,
+    tokenHash: hashSecret(token),
+    url: `${deps.settings.publicUrl.replace(/\/+$/, '')}/s/${token}`,
+    expiresAt: new Date(now.getTime() + deps.settings.sendingPolicy.secureLinkTtlMs),
+  };
+}
+
+/**
+ * SHA-256 (base64url) of a high-entropy secret (a link token, a view-session cookie). A plain hash is enough for
+ * 128+ random bits: no table or guessing reverses it.
+ * @param secret - the secret
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** @returns a new view-session secret (256 bits, base64url) */
+export function newSessionSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** @returns a new one-time code: six digits, uniformly drawn from the CSPRNG */
+export function drawCode(): string {
+  return formatCode(randomInt(0, 10 ** CODE_DIGITS));
+}
+
+/** The languages the notice, the code message and the pages come in. */
+export type LinkLanguage = 'en' | 'es';
+
+/** @param language - the patient's BCP 47 tag, if known @returns Spanish for `es*`, English otherwise */
+export function linkLanguage(language: string | null | undefined): LinkLanguage {
+  return language?.toLowerCase().startsWith('es') === true ? 'es' : 'en';
+}
+
+/**
+ * The minimum-necessary notice that carries a secure link: the organisation's name and the URL, nothing about the
+ * content. The one place this text lives (the template library's notice replaces it later).
+ * @param language - the patient's language
+ * @param org - the organisation's name
+ * @param url - the link
+ */
+export function secureNoticeText(language: LinkLanguage, org: string, url: string): string {
+  return language === 'es' ? `${org}: Tiene un mensaje nuevo. Véalo de forma segura: ${url}` : `${org}: You have a new message. View securely: ${url}`;
+}
+
+/**
+ * The message that carries a one-time code.
+ * @param language - the patient's language
+ * @param org - the organisation's name
+ * @param code - the six digits
+ */
+export function verificationCodeText(language: LinkLanguage, org: string, code: string): string {
+  const minutes = SECURE_LINK_POLICY.codeTtlMs / 60_000;
+  return language === 'es'
+    ? `${org}: su codigo de verificacion es ${code}. Vence en ${String(minutes)} minutos.`
+    : `${org}: your verification code is ${code}. It expires in ${String(minutes)} minutes.`;
+}
