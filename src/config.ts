@@ -58,6 +58,10 @@ const EnvSchema = z
     WARDLINE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     WARDLINE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     WARDLINE_PUBLIC_URL: z.url().optional(),
+    WARDLINE_TRUST_PROXY: z
+      .string()
+      .regex(/^(false|true|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'must be false, true, a hop count, or a comma list of proxy addresses/CIDRs')
+      .default('false'),
     WARDLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WARDLINE_ENCRYPTION_KEY: keySpec.optional(),
     WARDLINE_ENCRYPTION_KEYS_RETIRED: z
@@ -150,7 +154,13 @@ export interface EncryptionKeyConfig {
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
-  readonly http: { readonly port: number; readonly host: string; readonly publicUrl: string };
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly publicUrl: string;
+    /** Which proxies' X-Forwarded-For to believe for the client address (throttles, audit): Fastify's `trustProxy`. */
+    readonly trustProxy: boolean | number | string[];
+  };
   readonly database:
     | { readonly kind: 'pglite'; readonly dataDir: string | null }
     | { readonly kind: 'postgres'; readonly url: Secret; readonly poolSize: number };
@@ -321,6 +331,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       port: e.PORT,
       host: e.HOST,
       publicUrl: e.WARDLINE_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`,
+      trustProxy: e.WARDLINE_TRUST_PROXY === 'false' ? false : e.WARDLINE_TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.WARDLINE_TRUST_PROXY) ? Number(e.WARDLINE_TRUST_PROXY) : e.WARDLINE_TRUST_PROXY.split(','),
     },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: new Secret(e.DATABASE_URL), poolSize: e.WARDLINE_DB_POOL_SIZE }

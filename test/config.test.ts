@@ -55,6 +55,21 @@ describe('configuration', () => {
     expect(problems).not.toContain('+15551230000');
   });
 
+  it('reads the PHI policy, the secure-link lifetime and which proxies to trust', () => {
+    const defaults = loadConfig({});
+    expect(defaults.sendingPolicy.phi).toEqual({ clinical: 'secure', identifier: 'block' });
+    expect(defaults.sendingPolicy.secureLinkTtlMs).toBe(72 * 3_600_000);
+    expect(defaults.http.trustProxy).toBe(false);
+    const set = loadConfig({ WARDLINE_PHI_POLICY: 'clinical:block', WARDLINE_SECURE_LINK_TTL_HOURS: '24', WARDLINE_TRUST_PROXY: '10.0.0.0/8,127.0.0.1' });
+    expect(set.sendingPolicy.phi).toEqual({ clinical: 'block', identifier: 'block' });
+    expect(set.sendingPolicy.secureLinkTtlMs).toBe(24 * 3_600_000);
+    expect(set.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(loadConfig({ WARDLINE_TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    for (const [key, value] of [['WARDLINE_PHI_POLICY', 'clinical:send'], ['WARDLINE_PHI_POLICY', 'billing:block'], ['WARDLINE_SECURE_LINK_TTL_HOURS', '0'], ['WARDLINE_TRUST_PROXY', 'everyone']] as const) {
+      expect(() => loadConfig({ [key]: value }), `${key}=${value}`).toThrow(key);
+    }
+  });
+
   it('never prints secrets', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:CANARY_PASSWORD@h/db', WARDLINE_ADMIN_TOKEN: 'CANARY_TOKEN_0123456789abcdefgh' });
     expect(JSON.stringify(config)).not.toContain('CANARY');

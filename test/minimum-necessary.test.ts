@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { givenPatient, sendMessage } from './support/builders.ts';
+import { browser, lastCode } from './support/secure-links.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 
 interface Problem {
@@ -10,6 +11,7 @@ interface Problem {
 }
 interface MessageJson {
   body: string;
+  secureContent?: string;
   delivery: string;
   status: string;
   template: { versionId: string; metaName: string | null; language: string } | null;
@@ -34,22 +36,38 @@ describe.each(DATABASES)('minimum necessary on every send (%s)', (database) => {
 
   const getMessage = async (id: string): Promise<MessageJson> => (await h.app.inject({ method: 'GET', url: `/v1/messages/${id}`, headers: h.admin })).json<MessageJson>();
 
-  it('sends clinical free text securely by default: the patient gets only a notice with a link', async () => {
+  it('sends clinical free text securely by default, end to end: notice, link, birth date, code, content', async () => {
     const { id: patientId, phone } = await givenPatient(h, { consent: ['sms'] });
     const res = await sendMessage(h, { patientId, category: 'clinical', body: CLINICAL });
     expect(res.statusCode).toBe(202);
     const { id } = res.json<{ id: string }>();
     expect(res.body).not.toContain('potassium');
     await h.settle();
+
+    // The phone got only the notice; staff see that a link went out, never the link, and can read the content.
+    const delivered = h.container.simulator?.inbox(phone).map((m) => m.body) ?? [];
+    expect(delivered).toHaveLength(1);
+    const url = /^You have a new message from Wardline Demo Hospital\. View securely: (http:\/\/\S+\/s\/([A-Za-z0-9_-]{22,}))$/.exec(delivered[0] ?? '');
+    expect(url).not.toBeNull();
+    const token = url?.[2] ?? '';
     const message = await getMessage(id);
     expect(message.delivery).toBe('secure');
-    expect(message.body).toMatch(/^You have a new message from Wardline Demo Hospital\. View securely: http:\/\/\S+\/s\/[A-Za-z0-9_-]{22,}$/);
-    const delivered = h.container.simulator?.inbox(phone).map((m) => m.body) ?? [];
-    expect(delivered).toEqual([message.body]);
-    expect(delivered.join()).not.toMatch(/potassium|lisinopril/);
+    expect(message.body).toBe('You have a new message from Wardline Demo Hospital. View securely: http://127.0.0.1:3000/s/[link]');
+    expect(message.secureContent).toBe(CLINICAL);
+    expect(message.template?.versionId).toBeTruthy();
     const queued = (await audits(h, 'message.queued')).at(-1);
     expect(queued?.details).toMatchObject({ delivery: 'secure', phiBasis: 'secure-link' });
     expect(String(queued?.details['findingTypes'])).toMatch(/LAB_RESULT|MEDICATION/);
+
+    // The patient opens the link, confirms their birth date, receives a code on the same number, and reads it.
+    const b = browser(h);
+    expect((await b.open(token)).body).not.toMatch(/potassium/);
+    expect((await b.json(token, { dob: '1980-12-10' })).statusCode).toBe(200);
+    await h.settle();
+    const shown = await b.json(token, { code: lastCode(h, phone) });
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain('potassium');
+    expect((await audits(h, 'secure-message.viewed')).length).toBe(1);
     expect(h.logs()).not.toMatch(/potassium|lisinopril/);
   });
 

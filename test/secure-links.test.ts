@@ -232,7 +232,7 @@ describe.each(DATABASES)('secure patient links (%s)', (database) => {
     expect(res.body).not.toContain('/s/');
     await h.settle();
     const notice = h.container.simulator!.inbox(patient.phone).at(-1)!;
-    const match = /^Mercy Clinic: You have a new message\. View securely: http:\/\/[^/]+\/s\/([A-Za-z0-9_-]+)$/.exec(notice.body);
+    const match = /^You have a new message from Mercy Clinic\. View securely: http:\/\/[^/]+\/s\/([A-Za-z0-9_-]+)$/.exec(notice.body);
     expect(match).not.toBeNull();
     const newToken = match![1]!;
     expect((await b.open(token)).statusCode).toBe(410);

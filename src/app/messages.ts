@@ -3,7 +3,8 @@ import { viewPermission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
-import type { Phi } from '../core/phi/phi.ts';
+import { phi, reveal, type Phi } from '../core/phi/phi.ts';
+import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
 import { visibleWards } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { MessageRecord, StatusEventRecord } from './ports.ts';
@@ -19,7 +20,7 @@ export async function getMessage(
   deps: AppDeps,
   ctx: RequestContext,
   id: MessageId,
-): Promise<{ message: MessageRecord; body: Phi<string>; timeline: StatusEventRecord[] }> {
+): Promise<{ message: MessageRecord; body: Phi<string>; content: Phi<string> | null; timeline: StatusEventRecord[] }> {
   const message = await deps.store.messages.get(id);
   const visible =
     message !== null &&
@@ -31,10 +32,15 @@ export async function getMessage(
     }
     throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
-  const [body, timeline] = await Promise.all([deps.store.messages.body(id), deps.store.messages.timeline(id)]);
+  const [body, timeline, content] = await Promise.all([
+    deps.store.messages.body(id),
+    deps.store.messages.timeline(id),
+    message.delivery === 'secure' ? deps.store.secureLinks.content(id) : Promise.resolve(null),
+  ]);
   await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId });
   if (body === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
-  return { message, body, timeline };
+  // The link in a secure notice is the patient's key to the content: staff see that a link was sent, never the link.
+  return { message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, content, timeline };
 }
 
 /**

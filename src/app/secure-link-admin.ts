@@ -5,12 +5,13 @@ import { decideConsent } from '../core/consent/consent.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { measureSegments } from '../core/messaging/segments.ts';
-import { phi } from '../core/phi/phi.ts';
+import { reveal } from '../core/phi/phi.ts';
 import { secureLinkStatus, type SecureLinkStatus } from '../core/secure-link/secure-link.ts';
 import { requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageRecord, SecureLinkRecord } from './ports.ts';
-import { linkLanguage, mintSecureLink, secureNoticeText } from './secure-links.ts';
+import { mintSecureLink } from './secure-links.ts';
+import { renderSecureNotice } from './templates.ts';
 
 /**
  * Staff operations on secure links (issue 4 item 5; docs/secure-links.md): see a link's state (never its token or
@@ -151,10 +152,11 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
     throw new DomainError(code, code === 'CONSENT_REVOKED' ? 'The patient opted out of this channel; a new link cannot be sent.' : 'The patient has no recorded consent for this channel and purpose; record consent before reissuing.');
   }
   if (senderFor(deps, message.channel) === null) throw new DomainError('CHANNEL_NOT_CONFIGURED', `No carrier is configured to send ${message.channel} messages.`);
-  const patient = await deps.store.patients.get(message.patientId);
+  const state = await deps.store.patients.getSendState(message.patientId);
+  if (state === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   const now = deps.clock.now();
   const minted = mintSecureLink(deps, now);
-  const body = secureNoticeText(linkLanguage(patient?.language), deps.settings.organisation.name, minted.url);
+  const notice = await renderSecureNotice(deps, deps.store, state.patient, message.channel, minted.url);
   const noticeId = deps.ids.uuid() as MessageId;
   const target = { targetType: 'message', targetId: noticeId, patientId: message.patientId, requestId: ctx.requestId } as const;
   await deps.store.transaction(async (tx) => {
@@ -167,8 +169,8 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
         channel: message.channel,
         category: message.category,
         purpose: message.purpose,
-        body: phi(body),
-        template: null,
+        body: notice.body,
+        template: notice.template,
         delivery: 'secure',
         relatedRecord: message.relatedRecord,
         consentBasis: 'consent',
@@ -180,7 +182,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
         mediaUrls: null,
         urgent: false,
         exempt: false,
-        size: measureSegments(body),
+        size: measureSegments(reveal(notice.body)),
       },
       [
         { actor, action: 'message.queued', outcome: 'success', reason: null, details: { ...details, consentBasis: 'consent' }, ...target },

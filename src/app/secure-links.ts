@@ -63,17 +63,6 @@ export function linkLanguage(language: string | null | undefined): LinkLanguage 
 }
 
 /**
- * The minimum-necessary notice that carries a secure link: the organisation's name and the URL, nothing about the
- * content. The one place this text lives (the template library's notice replaces it later).
- * @param language - the patient's language
- * @param org - the organisation's name
- * @param url - the link
- */
-export function secureNoticeText(language: LinkLanguage, org: string, url: string): string {
-  return language === 'es' ? `${org}: Tiene un mensaje nuevo. Véalo de forma segura: ${url}` : `${org}: You have a new message. View securely: ${url}`;
-}
-
-/**
  * The message that carries a one-time code.
  * @param language - the patient's language
  * @param org - the organisation's name

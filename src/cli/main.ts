@@ -36,7 +36,7 @@ async function start(): Promise<void> {
   const config = configOrExit();
   const container = await createContainer(config);
   const { generatedToken } = await bootstrapAdmin(container.deps, config.adminToken?.expose() ?? null);
-  const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });
+  const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks, trustProxy: config.http.trustProxy });
   if (config.dispatcher === 'inline') container.worker.start();
   await app.listen({ port: config.http.port, host: config.http.host });
   const base = config.http.publicUrl;

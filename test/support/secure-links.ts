@@ -3,13 +3,14 @@ import { expect } from 'vitest';
 import type { MessageId, PatientId } from '../../src/core/ids.ts';
 import { measureSegments } from '../../src/core/messaging/segments.ts';
 import { phi } from '../../src/core/phi/phi.ts';
-import { mintSecureLink, secureNoticeText } from '../../src/app/secure-links.ts';
+import { mintSecureLink } from '../../src/app/secure-links.ts';
 import { grantConsent, nextPhone } from './builders.ts';
 import type { Harness } from './harness.ts';
 
 /**
- * Builders for the secure-link suites. The send path's own integration (the lead's) decides when to send securely;
- * these store a secure message the way it does: the notice message and `secureLinks.create` in one transaction.
+ * Builders for the secure-link suites. The send path decides when to send securely (test/minimum-necessary.test.ts
+ * covers that end to end); these store a secure message the way it does — the notice message and
+ * `secureLinks.create` in one transaction — for any content, so the link's own behaviour can be tested in isolation.
  */
 
 /** A patient with chosen demographics (the defaults of `givenPatient` are not unique enough for canaries). */
@@ -52,7 +53,7 @@ export async function givenSecureMessage(
   if (patient === null) throw new Error('no such patient');
   const minted = mintSecureLink(deps, now);
   const id = deps.ids.uuid() as MessageId;
-  const body = secureNoticeText('en', deps.settings.organisation.name, minted.url);
+  const body = `You have a new message from ${deps.settings.organisation.name}. View securely: ${minted.url}`;
   const category = options.category ?? 'clinical';
   const system = { type: 'system', id: 'wardline' } as const;
   await deps.store.transaction(async (tx) => {

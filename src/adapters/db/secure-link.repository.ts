@@ -158,9 +158,12 @@ function subjectKey(cipher: FieldCipher, subject: Parameters<StoreSession['throt
   return subject.kind === 'address' ? `address:${cipher.blindIndex(phi(`client-address:${reveal(subject.address)}`))}` : `link:${subject.linkId}`;
 }
 
+/** Throttle rows older than this are deleted on the next hit. */
+const PRUNE_AFTER_MS = 24 * 3_600_000;
+
 /**
  * Throttle counters. A client address is an identifier (164.514(b)(2)(i)(O)): it is keyed by its blind index, never
- * stored. One statement counts a hit, so concurrent requests never lose one.
+ * stored. One statement counts a hit, so concurrent requests never lose one; long-expired rows are pruned first.
  * @param db - the database or a transaction
  * @param cipher - the keyed digest
  */
@@ -171,6 +174,8 @@ export function createThrottleRepository(db: Kysely<Database>, cipher: FieldCiph
       return row === undefined ? null : { startedAt: row.window_started_at, count: row.count };
     },
     async hit(subject, at, windowMs) {
+      // Rows whose window ended long ago count for nothing: pruned as we go (an index range, usually empty).
+      await db.deleteFrom('attempt_throttle').where('window_started_at', '<', new Date(at.getTime() - Math.max(windowMs, PRUNE_AFTER_MS))).execute();
       const expired = sql<boolean>`attempt_throttle.window_started_at <= ${new Date(at.getTime() - windowMs)}::timestamptz`;
       const row = await db
         .insertInto('attempt_throttle')

@@ -25,18 +25,23 @@ import { webhookRoutes, type WebhookSettings } from './routes/webhooks.routes.ts
 /** Request bodies over this size are refused with 413 BODY_TOO_LARGE. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** A hop count becomes a function (the count of proxies in front of Wardline, nearest first); the rest pass as is. */
+function trustProxyOption(value: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
 /**
  * Builds the HTTP app from a container's parts; never reads the environment and never listens
  * (fastify Testing guide: tests use `inject()`).
  * @param deps - app dependencies
- * @param options - the simulator, when it carries messages
+ * @param options - the simulator, when it carries messages; webhook settings; which proxies to trust for client addresses
  */
 export async function buildApp(
   deps: AppDeps,
-  options: { simulator: SimulatorProvider | null; webhooks: WebhookSettings },
+  options: { simulator: SimulatorProvider | null; webhooks: WebhookSettings; trustProxy?: boolean | number | string[] },
 ): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const base = Fastify({ loggerInstance, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES });
+  const base = Fastify({ loggerInstance, genReqId: () => randomUUID(), bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOption(options.trustProxy ?? false) });
   // The API speaks JSON only: without this, Fastify's built-in text/plain parser hands a string to validation (400).
   base.removeContentTypeParser('text/plain');
   base.setValidatorCompiler(validatorCompiler);

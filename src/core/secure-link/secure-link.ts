@@ -135,3 +135,11 @@ export function equalDigests(a: string, b: string): boolean {
  * request of a moment ago, due at once (dispatch does not hold it for quiet hours; consent is still re-checked).
  */
 export const SECURE_LINK_CODE_RECORD = 'secure-link-code';
+
+/**
+ * @param text - a notice's text
+ * @returns the text with every secure-link token replaced (`/s/[link]`), for anyone but the patient
+ */
+export function redactSecureLinks(text: string): string {
+  return text.replace(/\/s\/[A-Za-z0-9_-]{16,}/g, '/s/[link]');
+}

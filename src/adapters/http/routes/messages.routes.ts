@@ -114,10 +114,12 @@ export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: IdParams } }, async (request) => {
-      const { message, body, timeline } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
+      const { message, body, content, timeline } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
       return {
         ...summary(message),
         body: reveal(body),
+        // A secure message: what the patient reads behind the link (the body is the notice, its link redacted).
+        ...(content === null ? {} : { secureContent: reveal(content) }),
         timeline: timeline.map((t) => ({ status: t.status, reason: t.reason, source: t.source, at: t.occurredAt.toISOString() })),
       };
     });
