@@ -104,6 +104,15 @@ describe.each(DATABASES)('minimum necessary on every send (%s)', (database) => {
     expect((await getMessage(res.json<{ id: string }>().id)).delivery).toBe('secure');
   });
 
+  it('refuses clinical text with MMS media: the media would travel outside the link', async () => {
+    const { id: patientId } = await givenPatient(h, { consent: ['text'] });
+    const res = await sendMessage(h, { patientId, channel: 'text', category: 'clinical', body: CLINICAL, mediaUrls: ['https://media.example.org/scan.png'] });
+    expect(res.statusCode).toBe(422);
+    expect(res.json<Problem>()).toMatchObject({ code: 'PHI_NOT_ALLOWED', detail: expect.stringMatching(/media cannot/) as unknown });
+    const plain = await sendMessage(h, { patientId, channel: 'text', category: 'administrative', body: 'Here is the map to our new building.', mediaUrls: ['https://media.example.org/map.png'] });
+    expect(plain.statusCode).toBe(202);
+  });
+
   it('lets a patient who accepted the documented risk receive PHI on that channel, until they withdraw', async () => {
     const { id: patientId } = await givenPatient(h, { consent: ['sms', 'whatsapp'], whatsapp: true });
     const accept = await h.app.inject({ method: 'POST', url: `/v1/patients/${patientId}/phi-preferences`, headers: h.admin, payload: { channel: 'sms', status: 'accepted', warningText: WARNING, source: 'in_person' } });

@@ -83,6 +83,8 @@ interface Prepared {
   readonly refusal: PolicyRefusal | null;
   readonly findings: readonly PhiFinding[];
   readonly phi: PhiDecision;
+  /** The content would have gone securely, but media cannot go behind a link. */
+  readonly mediaKeptItOut: boolean;
   /** Null when the PHI decision blocks the send. */
   readonly outgoing: Outgoing | null;
   readonly size: MessageSize | null;
@@ -175,8 +177,12 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
   const identity = reveal(state.patient.identity);
   const scanned = scanText(content.text, { names: [identity.givenName, identity.familyName], birthDate: identity.birthDate, identifiers: Object.values(identity.externalIds) });
   const findings = content.template === null ? scanned : findingsToJudge(scanned, content.template.spans);
-  const phiDecision = decidePhiHandling({ findings, allowed: content.allowed, policy: deps.settings.sendingPolicy.phi, riskAccepted: phiPreferenceStates(state).some((p) => p.channel === cmd.channel && p.accepted) });
-  const template = content.template === null ? null : { versionId: content.template.versionId, metaName: content.template.metaName, language: content.template.language, parameters: content.template.parameters };
+  const decided = decidePhiHandling({ findings, allowed: content.allowed, policy: deps.settings.sendingPolicy.phi, riskAccepted: phiPreferenceStates(state).some((p) => p.channel === cmd.channel && p.accepted) });
+  // Media would travel with the notice, outside the link: content that must go securely cannot carry any.
+  const hasMedia = cmd.mediaUrls !== undefined && reveal(cmd.mediaUrls).length > 0;
+  const mediaKeptItOut = decided.delivery === 'secure' && hasMedia;
+  const phiDecision: PhiDecision = mediaKeptItOut ? { delivery: 'blocked', excess: decided.excess } : decided;
+  const template = content.template === null ? null : (({ spans: _spans, ...rest }) => rest)(content.template);
   const outgoing: Outgoing | null =
     phiDecision.delivery === 'blocked'
       ? null
@@ -186,7 +192,7 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
   const exempt = ctx.actor.kind !== 'user' && deps.settings.sendingPolicy.exemptCategories.includes(category);
   const refusal = decision.allowed ? await policyRefusal(deps, state, cmd, outgoing, exempt) : null;
   const size = outgoing === null ? null : measureSegments(reveal(outgoing.body));
-  return { state, category, purpose, decision, exempt, refusal, findings, phi: phiDecision, outgoing, size };
+  return { state, category, purpose, decision, exempt, refusal, findings, phi: phiDecision, mediaKeptItOut, outgoing, size };
 }
 
 /** The canonical request fingerprint an Idempotency-Key is bound to (PHI only ever hashed, never stored). */
@@ -262,7 +268,9 @@ export async function sendMessage(
   if (outgoing === null || size === null) {
     return refuse({
       code: 'PHI_NOT_ALLOWED',
-      detail: `The message carries content it may not carry (${findingTypes}) and the organisation's policy blocks it. Remove it, use a template, or record the patient's acceptance of unencrypted PHI on this channel.`,
+      detail: prepared.mediaKeptItOut
+        ? `The message carries content it may not carry (${findingTypes}); it would go behind a secure link, but media cannot. Send the media separately or remove it.`
+        : `The message carries content it may not carry (${findingTypes}) and the organisation's policy blocks it. Remove it, use a template, or record the patient's acceptance of unencrypted PHI on this channel.`,
       extensions: { findings: prepared.phi.excess.map(publicFinding) },
     });
   }
