@@ -15,7 +15,51 @@ import { createSecureLinkRepository, createThrottleRepository } from './secure-l
 import { createTemplateRepository } from './template.repository.ts';
 import type { Database } from './schema.ts';
 
-function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): StoreSession {
+type Approved = Awaited<ReturnType<StoreSession['templates']['approved']>>;
+
+/** How long a template's latest approved version is reused before asking the database again. */
+const APPROVED_TEMPLATE_TTL_MS = 5_000;
+
+/**
+ * Every send reads its template's latest approved version; versions are immutable, so the answer can be reused
+ * briefly. Only found versions are kept; a decision taken in this process clears the cache at once, one taken in
+ * another process is seen within the TTL (docs/decisions/0009-templates-and-minimum-necessary.md).
+ */
+function createApprovedTemplateCache(): { get: (key: string, load: () => Promise<Approved>) => Promise<Approved>; clear: () => void } {
+  const entries = new Map<string, { value: Approved; until: number }>();
+  return {
+    async get(key, load) {
+      const hit = entries.get(key);
+      if (hit !== undefined && hit.until > Date.now()) return hit.value;
+      const value = await load();
+      if (value !== null) {
+        entries.set(key, { value, until: Date.now() + APPROVED_TEMPLATE_TTL_MS });
+        if (entries.size > 1_000) entries.delete(entries.keys().next().value as string);
+      }
+      return value;
+    },
+    clear() {
+      entries.clear();
+    },
+  };
+}
+
+type ApprovedTemplateCache = ReturnType<typeof createApprovedTemplateCache>;
+
+function cachedTemplates(db: Kysely<Database>, cache: ApprovedTemplateCache): StoreSession['templates'] {
+  const templates = createTemplateRepository(db);
+  return {
+    ...templates,
+    approved: (idOrName) => cache.get(idOrName, () => templates.approved(idOrName)),
+    async decide(versionId, decision) {
+      const decided = await templates.decide(versionId, decision);
+      cache.clear();
+      return decided;
+    },
+  };
+}
+
+function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string, cache: ApprovedTemplateCache): StoreSession {
   return {
     patients: createPatientRepository(db, cipher),
     consents: createConsentRepository(db),
@@ -28,7 +72,7 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     webhooks: createWebhookReceiptRepository(db),
     secureLinks: createSecureLinkRepository(db, cipher, uuid),
     throttles: createThrottleRepository(db, cipher),
-    templates: createTemplateRepository(db),
+    templates: cachedTemplates(db, cache),
     phiPreferences: createPhiPreferenceRepository(db),
     ...createDirectoryRepositories(db),
   };
@@ -50,14 +94,15 @@ function isRetryable(error: unknown): boolean {
  * @param uuid - event id source for audit rows
  */
 export function createKyselyStore(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): Store {
-  const session = createSession(db, cipher, uuid);
+  const cache = createApprovedTemplateCache();
+  const session = createSession(db, cipher, uuid, cache);
   return {
     ...session,
     messages: { ...session.messages, queue: createQueueBatcher(db, cipher, uuid) },
     transaction: async (fn) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid)));
+          return await db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid, cache)));
         } catch (error) {
           if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
         }

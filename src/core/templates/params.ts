@@ -29,6 +29,18 @@ function locale(language: string): string {
   return language.toLowerCase().startsWith('es') ? 'es-US' : 'en-US';
 }
 
+/** Building an Intl formatter costs far more than using one: one per locale, zone and style, reused. */
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+
+function formatter<T extends Intl.DateTimeFormat | Intl.NumberFormat>(key: string, make: () => T): T {
+  let f = formatters.get(key);
+  if (f === undefined) {
+    f = make();
+    if (formatters.size < 500) formatters.set(key, f);
+  }
+  return f as T;
+}
+
 /** Formats one `param` value by its field's type; null when it is not of that type. */
 function formatParam(name: FieldName, raw: string, language: string, timeZone: string): string | null {
   const field = FIELDS[name];
@@ -39,17 +51,20 @@ function formatParam(name: FieldName, raw: string, language: string, timeZone: s
       if (!ISO_DATETIME.test(value)) return null;
       const at = new Date(value);
       if (Number.isNaN(at.getTime())) return null;
-      return new Intl.DateTimeFormat(locale(language), { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone }).format(at);
+      const loc = locale(language);
+      return formatter(`datetime:${loc}:${timeZone}`, () => new Intl.DateTimeFormat(loc, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone })).format(at);
     }
     case 'date': {
       const m = ISO_DATE.exec(value);
       if (m === null) return null;
       const at = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
       if (at.toISOString().slice(0, 10) !== value) return null;
-      return new Intl.DateTimeFormat(locale(language), { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).format(at);
+      const loc = locale(language);
+      return formatter(`date:${loc}`, () => new Intl.DateTimeFormat(loc, { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })).format(at);
     }
     case 'money':
-      return MONEY.test(value) ? new Intl.NumberFormat(locale(language), { style: 'currency', currency: 'USD' }).format(Number(value)) : null;
+      if (!MONEY.test(value)) return null;
+      return formatter(`money:${locale(language)}`, () => new Intl.NumberFormat(locale(language), { style: 'currency', currency: 'USD' })).format(Number(value));
     case 'url':
       return /^https:\/\/[^\s]+$/.test(value) && URL.canParse(value) && value.length <= field.maxLength ? value : null;
     case 'text':
