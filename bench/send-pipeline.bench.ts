@@ -334,7 +334,7 @@ async function benchDatabase(db: DbKind, url: string | undefined): Promise<Resul
     await runConcurrent(apiOnlyN, CONCURRENCY, send);
     const apiOnlyS = (performance.now() - tA0) / 1000;
     // The same, for the other kinds of send: a starter template (rendered, scanned, version recorded), and clinical
-    // free text that the PHI decision sends as a notice with a secure link (secure content and link in one transaction).
+    // free text that the PHI decision sends as a notice with a secure link (content and link written with the notice).
     const apiOnlyRate = async (payload: (i: number) => Record<string, unknown>): Promise<number> => {
       const t = performance.now();
       await runConcurrent(apiOnlyN, CONCURRENCY, async (i) => {

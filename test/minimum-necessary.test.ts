@@ -71,6 +71,23 @@ describe.each(DATABASES)('minimum necessary on every send (%s)', (database) => {
     expect(h.logs()).not.toMatch(/potassium|lisinopril/);
   });
 
+  it('writes secure and direct sends arriving together in one group commit, each with exactly its own rows', async () => {
+    const { id: patientId } = await givenPatient(h, { consent: ['sms'] });
+    const sends = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => sendMessage(h, { patientId, category: 'clinical', body: i % 2 === 0 ? CLINICAL : 'Your test results are ready in the patient portal.' })),
+    );
+    expect(sends.map((r) => r.statusCode)).toEqual(Array.from({ length: 12 }, () => 202));
+    const db = h.container.database.db;
+    const rows = await sql<{ delivery: string; secure: number; links: number }>`
+      SELECT m.delivery, count(s.message_id)::int AS secure, count(l.id)::int AS links
+      FROM message m LEFT JOIN secure_message s ON s.message_id = m.id LEFT JOIN secure_link l ON l.message_id = m.id
+      WHERE m.patient_id = ${patientId} GROUP BY m.delivery ORDER BY m.delivery`.execute(db);
+    expect(rows.rows).toEqual([
+      { delivery: 'direct', secure: 0, links: 0 },
+      { delivery: 'secure', secure: 6, links: 6 },
+    ]);
+  });
+
   it('answers the dry run with the decision and the findings beyond the kind, sending nothing', async () => {
     const { id: patientId } = await givenPatient(h, { consent: ['sms'] });
     const res = await h.app.inject({ method: 'POST', url: '/v1/messages/check', headers: h.admin, payload: { patientId, channel: 'sms', category: 'clinical', body: CLINICAL } });

@@ -81,6 +81,7 @@ async function queueKeywordReply(
       body: phi(body),
       template: null,
       delivery: 'direct',
+      secure: null,
       relatedRecord: null,
       consentBasis: 'keyword-reply',
       overrideJustification: null,

@@ -123,6 +123,8 @@ export interface NewMessage {
   readonly template: MessageTemplate | null;
   /** `secure`: the body is a notice with a secure link; the content itself waits behind the link. */
   readonly delivery: MessageDelivery;
+  /** Secure delivery: the content (stored encrypted) and the first link to it, written with the message. */
+  readonly secure: { readonly content: Phi<string>; readonly link: NewSecureLink } | null;
   readonly relatedRecord: { readonly type: string; readonly id: string } | null;
   readonly consentBasis: ConsentBasis;
   readonly overrideJustification: Phi<string> | null;
@@ -153,7 +155,7 @@ export interface MessageTemplate {
   readonly parameters: Phi<readonly string[]>;
 }
 
-export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification' | 'mediaUrls' | 'template'> {
+export interface MessageRecord extends Omit<NewMessage, 'body' | 'overrideJustification' | 'mediaUrls' | 'template' | 'secure'> {
   readonly template: Omit<MessageTemplate, 'parameters'> | null;
   readonly mediaCount: number;
   /** Quiet hours: when a held message will be released. */
@@ -357,11 +359,6 @@ export interface StoreSession {
   };
   /** Secure patient links (issue 4 item 5; docs/secure-links.md). Tokens are never stored, only their hashes. */
   readonly secureLinks: {
-    /**
-     * Stores the secure content (encrypted) for a message and its first link, and audits `secure-link.created`.
-     * Called in the same transaction as `messages.queue` (after it): the message carries the link's URL.
-     */
-    create(input: NewSecureMessage): Promise<void>;
     /** Another link to stored content (a reissue), whose URL `noticeMessageId` carries. */
     addLink(input: { readonly messageId: MessageId; readonly noticeMessageId: MessageId; readonly link: NewSecureLink; readonly createdBy: AuditActor; readonly at: Date }): Promise<void>;
     /** The link with this token hash; `forUpdate` locks its row (inside a transaction). */
@@ -476,18 +473,6 @@ export type PhiPreferenceSource = (typeof PHI_PREFERENCE_SOURCES)[number];
 
 export interface PhiPreferenceRecord extends NewPhiPreference {
   readonly recordedAt: Date;
-}
-
-/** Secure content and its first link, as the send path stores them. */
-export interface NewSecureMessage {
-  readonly messageId: MessageId;
-  readonly patientId: PatientId;
-  readonly content: Phi<string>;
-  readonly link: NewSecureLink;
-  readonly createdBy: AuditActor;
-  readonly at: Date;
-  /** The request that created it, for the audit event. */
-  readonly requestId?: string | null;
 }
 
 /** A new link: its id, the SHA-256 of its token (never the token) and its expiry. */

@@ -249,6 +249,7 @@ async function queueCode(deps: AppDeps, tx: StoreSession, req: PatientRequest, l
       body: phi(body),
       template: null,
       delivery: 'direct',
+      secure: null,
       relatedRecord: { type: SECURE_LINK_CODE_RECORD, id: link.id },
       consentBasis,
       overrideJustification: null,

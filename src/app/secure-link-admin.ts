@@ -172,6 +172,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
         body: notice.body,
         template: notice.template,
         delivery: 'secure',
+        secure: null,
         relatedRecord: message.relatedRecord,
         consentBasis: 'consent',
         overrideJustification: null,

@@ -1,6 +1,9 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { CODE_DIGITS, formatCode, TOKEN_BYTES } from '../core/secure-link/verification.ts';
 import { SECURE_LINK_POLICY } from '../core/secure-link/secure-link.ts';
+import type { AuditActor } from '../core/access/actor.ts';
+import type { AuditEventInput } from '../core/audit/audit-event.ts';
+import type { MessageId, PatientId } from '../core/ids.ts';
 import type { AppDeps } from './context.ts';
 
 /**
@@ -32,6 +35,25 @@ export function mintSecureLink(deps: Pick<AppDeps, 'ids' | 'settings'>, now: Dat
     tokenHash: hashSecret(token),
     url: `${deps.settings.publicUrl.replace(/\/+$/, '')}/s/${token}`,
     expiresAt: new Date(now.getTime() + deps.settings.sendingPolicy.secureLinkTtlMs),
+  };
+}
+
+/**
+ * The audit event of a new secure message's first link (written with the message).
+ * @param link - the link
+ * @param message - the notice message carrying it, its patient and who sent it
+ */
+export function secureLinkCreatedAudit(link: MintedLink, message: { id: MessageId; patientId: PatientId; actor: AuditActor; requestId: string | null }): AuditEventInput {
+  return {
+    actor: message.actor,
+    action: 'secure-link.created',
+    outcome: 'success',
+    targetType: 'secure-link',
+    targetId: link.id,
+    patientId: message.patientId,
+    reason: null,
+    requestId: message.requestId,
+    details: { messageId: message.id, expiresAt: link.expiresAt.toISOString() },
   };
 }
 

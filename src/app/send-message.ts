@@ -20,7 +20,7 @@ import { loadPatientSendState, requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageDelivery, MessageSize, MessageTemplate, NewMessage, PatientSendState } from './ports.ts';
 import { phiPreferenceStates } from './phi-preferences.ts';
-import { mintSecureLink, type MintedLink } from './secure-links.ts';
+import { mintSecureLink, secureLinkCreatedAudit, type MintedLink } from './secure-links.ts';
 import { renderSecureNotice, renderTemplate, resolveTemplate } from './templates.ts';
 
 export interface SendMessageCommand {
@@ -290,6 +290,7 @@ export async function sendMessage(
     // Flagged to the security officer: high severity; the justification is kept encrypted on the message.
     audits.push({ actor, action: 'consent.overridden', outcome: 'success', reason: 'CONSENT_REQUIRED', details: { ...details, severity: 'high' }, ...target });
   }
+  if (outgoing.secure !== null) audits.push(secureLinkCreatedAudit(outgoing.secure.link, { id, patientId: patient.id, actor, requestId: ctx.requestId }));
   const now = deps.clock.now();
   const message: NewMessage = {
     id,
@@ -312,25 +313,11 @@ export async function sendMessage(
     urgent: cmd.urgent ?? false,
     exempt,
     size,
+    secure: outgoing.secure === null ? null : { content: outgoing.secure.content, link: { id: outgoing.secure.link.id, tokenHash: outgoing.secure.link.tokenHash, expiresAt: outgoing.secure.link.expiresAt } },
   };
   try {
-    const secure = outgoing.secure;
-    if (secure === null) {
-      await deps.store.messages.queue(message, audits, now);
-    } else {
-      // The notice, its outbox row, the secure content and its link commit together or not at all.
-      await deps.store.transaction(async (tx) => {
-        await tx.messages.queue(message, audits, now);
-        await tx.secureLinks.create({
-          messageId: id,
-          patientId: patient.id,
-          content: secure.content,
-          link: { id: secure.link.id, tokenHash: secure.link.tokenHash, expiresAt: secure.link.expiresAt },
-          createdBy: actor,
-          at: now,
-        });
-      });
-    }
+    // One statement: the message (or notice), its outbox row, the secure content and its link, and the audit events.
+    await deps.store.messages.queue(message, audits, now);
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
     if (cmd.idempotencyKey !== undefined && hash !== null) {

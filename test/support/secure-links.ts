@@ -3,20 +3,28 @@ import { expect } from 'vitest';
 import type { MessageId, PatientId } from '../../src/core/ids.ts';
 import { measureSegments } from '../../src/core/messaging/segments.ts';
 import { phi } from '../../src/core/phi/phi.ts';
-import { mintSecureLink } from '../../src/app/secure-links.ts';
+import { mintSecureLink, secureLinkCreatedAudit } from '../../src/app/secure-links.ts';
 import { grantConsent, nextPhone } from './builders.ts';
 import type { Harness } from './harness.ts';
 
 /**
  * Builders for the secure-link suites. The send path decides when to send securely (test/minimum-necessary.test.ts
  * covers that end to end); these store a secure message the way it does — the notice message and
- * `secureLinks.create` in one transaction — for any content, so the link's own behaviour can be tested in isolation.
+ * its secure content and link in one statement (`messages.queue`) — for any content, so the link's own behaviour can be tested in isolation.
  */
 
 /** A patient with chosen demographics (the defaults of `givenPatient` are not unique enough for canaries). */
 export async function givenSecurePatient(
   h: Harness,
-  p: { givenName?: string; familyName?: string; birthDate?: string; language?: string; wardId?: string; timezone?: string; consent?: boolean } = {},
+  p: {
+    givenName?: string;
+    familyName?: string;
+    birthDate?: string;
+    language?: string;
+    wardId?: string;
+    timezone?: string;
+    consent?: boolean;
+  } = {},
 ): Promise<{ id: string; phone: string; birthDate: string }> {
   const phone = nextPhone();
   const birthDate = p.birthDate ?? '1980-12-10';
@@ -56,42 +64,48 @@ export async function givenSecureMessage(
   const body = `You have a new message from ${deps.settings.organisation.name}. View securely: ${minted.url}`;
   const category = options.category ?? 'clinical';
   const system = { type: 'system', id: 'wardline' } as const;
-  await deps.store.transaction(async (tx) => {
-    await tx.messages.queue(
-      {
-        id,
-        patientId: patient.id,
-        wardId: patient.wardId,
-        channel: 'sms',
-        category,
-        purpose: category === 'billing' ? 'billing' : 'care',
-        body: phi(body),
-        template: null,
-        delivery: 'secure',
-        relatedRecord: null,
-        consentBasis: 'consent',
-        overrideJustification: null,
-        inReplyTo: null,
-        sender: system,
-        idempotencyKey: null,
-        requestHash: null,
-        mediaUrls: null,
-        urgent: false,
-        exempt: false,
-        size: measureSegments(body),
-      },
-      [{ actor: system, action: 'message.queued', outcome: 'success', targetType: 'message', targetId: id, patientId: patient.id, reason: null, requestId: null }],
-      now,
-    );
-    await tx.secureLinks.create({
-      messageId: id,
+  await deps.store.messages.queue(
+    {
+      id,
       patientId: patient.id,
-      content: phi(content),
-      link: { id: minted.id, tokenHash: minted.tokenHash, expiresAt: minted.expiresAt },
-      createdBy: system,
-      at: now,
-    });
-  });
+      wardId: patient.wardId,
+      channel: 'sms',
+      category,
+      purpose: category === 'billing' ? 'billing' : 'care',
+      body: phi(body),
+      template: null,
+      delivery: 'secure',
+      relatedRecord: null,
+      consentBasis: 'consent',
+      overrideJustification: null,
+      inReplyTo: null,
+      sender: system,
+      idempotencyKey: null,
+      requestHash: null,
+      mediaUrls: null,
+      urgent: false,
+      exempt: false,
+      size: measureSegments(body),
+      secure: {
+        content: phi(content),
+        link: { id: minted.id, tokenHash: minted.tokenHash, expiresAt: minted.expiresAt },
+      },
+    },
+    [
+      {
+        actor: system,
+        action: 'message.queued',
+        outcome: 'success',
+        targetType: 'message',
+        targetId: id,
+        patientId: patient.id,
+        reason: null,
+        requestId: null,
+      },
+      secureLinkCreatedAudit(minted, { id, patientId: patient.id, actor: system, requestId: null }),
+    ],
+    now,
+  );
   return { messageId: id, token: minted.token, url: minted.url };
 }
 
@@ -101,7 +115,11 @@ let addressCounter = 0;
 export function browser(h: Harness): {
   readonly ip: string;
   open(token: string, extra?: Partial<InjectOptions>): Promise<LightMyRequestResponse>;
-  post(token: string, form: Record<string, string>, extra?: Partial<InjectOptions>): Promise<LightMyRequestResponse>;
+  post(
+    token: string,
+    form: Record<string, string>,
+    extra?: Partial<InjectOptions>,
+  ): Promise<LightMyRequestResponse>;
   json(token: string, body: Record<string, string>): Promise<LightMyRequestResponse>;
 } {
   addressCounter += 1;
@@ -117,14 +135,39 @@ export function browser(h: Harness): {
   return {
     ip,
     async open(token, extra = {}) {
-      return remember(await h.app.inject({ method: 'GET', url: `/s/${token}`, remoteAddress: ip, headers: headers(), ...extra }));
+      return remember(
+        await h.app.inject({
+          method: 'GET',
+          url: `/s/${token}`,
+          remoteAddress: ip,
+          headers: headers(),
+          ...extra,
+        }),
+      );
     },
     async post(token, form, extra = {}) {
       const payload = new URLSearchParams(form).toString();
-      return remember(await h.app.inject({ method: 'POST', url: `/s/${token}`, remoteAddress: ip, headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' }, payload, ...extra }));
+      return remember(
+        await h.app.inject({
+          method: 'POST',
+          url: `/s/${token}`,
+          remoteAddress: ip,
+          headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' },
+          payload,
+          ...extra,
+        }),
+      );
     },
     async json(token, body) {
-      return remember(await h.app.inject({ method: 'POST', url: `/s/${token}`, remoteAddress: ip, headers: { ...headers(), accept: 'application/json' }, payload: body }));
+      return remember(
+        await h.app.inject({
+          method: 'POST',
+          url: `/s/${token}`,
+          remoteAddress: ip,
+          headers: { ...headers(), accept: 'application/json' },
+          payload: body,
+        }),
+      );
     },
   };
 }

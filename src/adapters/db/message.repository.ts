@@ -4,8 +4,10 @@ import type { Category, Channel } from '../../core/messaging/channel.ts';
 import type { MessageStatus } from '../../core/messaging/delivery-status.ts';
 import type { InboundMessageId, MessageId, PatientId, WardId } from '../../core/ids.ts';
 import type { AuditEventInput } from '../../core/audit/audit-event.ts';
+import type { AuditActor } from '../../core/access/actor.ts';
 import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../../app/ports.ts';
 import { auditRow } from './audit.repository.ts';
+import { secureLinkRow } from './secure-link.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Database, MessageTable } from './schema.ts';
 import { phi, reveal, type Phi } from '../../core/phi/phi.ts';
@@ -139,14 +141,31 @@ export async function insertQueued(
   uuid: () => string,
   items: readonly QueuedMessage[],
 ): Promise<void> {
-  await db
+  const secure = items.flatMap((i) => (i.message.secure === null ? [] : [{ item: i, secure: i.message.secure }]));
+  const base = db
     .with('m', (q) => q.insertInto('message').values(items.map((i) => messageRow(i.message, cipher, i.at))).returning('id'))
     .with('s', (q) =>
       q.insertInto('message_status_event').values(
         items.map((i) => ({ message_id: i.message.id, status: 'queued', reason: null, source: 'wardline' as const, occurred_at: i.at })),
       ),
     )
-    .with('o', (q) => q.insertInto('outbox').values(items.map((i) => ({ message_id: i.message.id, available_at: i.at }))))
+    .with('o', (q) => q.insertInto('outbox').values(items.map((i) => ({ message_id: i.message.id, available_at: i.at }))));
+  // Secure deliveries: the content (encrypted) and its first link, in the same statement as the notice.
+  const withSecure =
+    secure.length === 0
+      ? base
+      : base
+          .with('sm', (q) =>
+            q.insertInto('secure_message').values(
+              secure.map(({ item, secure: s }) => ({ message_id: item.message.id, patient_id: item.message.patientId, content_enc: cipher.encrypt(s.content), created_at: item.at })),
+            ),
+          )
+          .with('sl', (q) =>
+            q.insertInto('secure_link').values(
+              secure.map(({ item, secure: s }) => secureLinkRow({ messageId: item.message.id, noticeMessageId: item.message.id, link: s.link, createdBy: item.message.sender as AuditActor, at: item.at })),
+            ),
+          );
+  await withSecure
     .insertInto('audit_event')
     .values(items.flatMap((i) => i.audits.map((a) => auditRow(a, uuid))))
     .execute();

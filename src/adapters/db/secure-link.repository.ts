@@ -1,9 +1,8 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { MessageId, PatientId } from '../../core/ids.ts';
 import { phi, reveal } from '../../core/phi/phi.ts';
 import type { SecureLinkRecord, StoreSession } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
-import { auditRow } from './audit.repository.ts';
 import type { Database, SecureLinkTable } from './schema.ts';
 
 type Row = Selectable<SecureLinkTable> & { patient_id: string; language: string | null };
@@ -42,51 +41,33 @@ function selectLinks(db: Kysely<Database>) {
 }
 
 /**
- * Secure content (encrypted with the field cipher) and its links. Tokens are stored as SHA-256 hashes (made by the
+ * @param input - a link to a message's secure content, carried by the notice `noticeMessageId`
+ * @returns its row (the token's hash only)
+ */
+export function secureLinkRow(input: Parameters<StoreSession['secureLinks']['addLink']>[0]): Insertable<SecureLinkTable> {
+  return {
+    id: input.link.id,
+    message_id: input.messageId,
+    notice_message_id: input.noticeMessageId,
+    token_hash: input.link.tokenHash,
+    expires_at: input.link.expiresAt,
+    created_at: input.at,
+    created_by_type: input.createdBy.type,
+    created_by_id: input.createdBy.id,
+  };
+}
+
+/**
+ * Secure content (encrypted with the field cipher; written with its notice by `messages.queue`) and its links. Tokens are stored as SHA-256 hashes (made by the
  * app); one-time codes as keyed digests (the blind-index key), so neither can be recovered from the database alone.
  * @param db - the database or a transaction
  * @param cipher - field encryption and the keyed digest
- * @param uuid - audit event ids
  */
-export function createSecureLinkRepository(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): StoreSession['secureLinks'] {
+export function createSecureLinkRepository(db: Kysely<Database>, cipher: FieldCipher): StoreSession['secureLinks'] {
   const insertLink = async (input: Parameters<StoreSession['secureLinks']['addLink']>[0]): Promise<void> => {
-    await db
-      .insertInto('secure_link')
-      .values({
-        id: input.link.id,
-        message_id: input.messageId,
-        notice_message_id: input.noticeMessageId,
-        token_hash: input.link.tokenHash,
-        expires_at: input.link.expiresAt,
-        created_at: input.at,
-        created_by_type: input.createdBy.type,
-        created_by_id: input.createdBy.id,
-      })
-      .execute();
+    await db.insertInto('secure_link').values(secureLinkRow(input)).execute();
   };
   return {
-    async create(input) {
-      await db
-        .insertInto('secure_message')
-        .values({ message_id: input.messageId, patient_id: input.patientId, content_enc: cipher.encrypt(input.content), created_at: input.at })
-        .execute();
-      await insertLink({ messageId: input.messageId, noticeMessageId: input.messageId, link: input.link, createdBy: input.createdBy, at: input.at });
-      const audit = auditRow(
-        {
-          actor: input.createdBy,
-          action: 'secure-link.created',
-          outcome: 'success',
-          targetType: 'secure-link',
-          targetId: input.link.id,
-          patientId: input.patientId,
-          reason: null,
-          requestId: input.requestId ?? null,
-          details: { messageId: input.messageId, expiresAt: input.link.expiresAt.toISOString() },
-        },
-        uuid,
-      );
-      await db.insertInto('audit_event').values(audit).execute();
-    },
     addLink: insertLink,
     async findByTokenHash(tokenHash, options) {
       const q = selectLinks(db).where('l.token_hash', '=', tokenHash);

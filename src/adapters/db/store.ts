@@ -70,7 +70,7 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     senders: createSenderRepository(db),
     contactPoints: createContactPointRepository(db),
     webhooks: createWebhookReceiptRepository(db),
-    secureLinks: createSecureLinkRepository(db, cipher, uuid),
+    secureLinks: createSecureLinkRepository(db, cipher),
     throttles: createThrottleRepository(db, cipher),
     templates: cachedTemplates(db, cache),
     phiPreferences: createPhiPreferenceRepository(db),
