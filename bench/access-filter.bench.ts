@@ -1,0 +1,120 @@
+/**
+ * Access-filter benchmark (issue 5): what record-level sharing costs on the queries that return patient data — the
+ * message list and the regulator's query (one patient, a date range) — at 100,000 patients and 1,000,000 messages on
+ * PostgreSQL. Each query runs through the data-access layer (`store.messages.list`, where the filter lives) twice:
+ * as a ward-bound nurse sees it (her categories, her ward, in SQL) and unfiltered (every category, every ward), same
+ * data, same run. Target: filtered within 1.5× of unfiltered and under 20 ms p99.
+ *
+ *   node bench/access-filter.bench.ts            (DATABASE_URL, or a server at the default local URL)
+ *   BENCH_PATIENTS=100000 BENCH_ACCESS_MESSAGES=1000000 BENCH_ITERATIONS=400 node bench/access-filter.bench.ts
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config.ts';
+import { createContainer } from '../src/container.ts';
+import { CATEGORIES, type Category } from '../src/core/messaging/channel.ts';
+import type { PatientId, WardId } from '../src/core/ids.ts';
+import { createLogger } from '../src/logger.ts';
+import type { MessageFilter } from '../src/app/ports.ts';
+import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL } from './support.ts';
+
+const int = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+const PATIENTS = int('BENCH_PATIENTS', 100_000);
+const MESSAGES = int('BENCH_ACCESS_MESSAGES', 1_000_000);
+const WARDS = int('BENCH_WARDS', 20);
+const ITERATIONS = int('BENCH_ITERATIONS', 400);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function time(n: number, run: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number; mean: number }> {
+  for (let i = 0; i < Math.min(50, n); i++) await run(i); // warm-up: plans and buffers
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await run(i);
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), mean: samples.reduce((s, x) => s + x, 0) / samples.length };
+}
+
+async function main(): Promise<void> {
+  const url = await benchPostgresUrl();
+  if (url === undefined) {
+    console.log(`access-filter bench: PostgreSQL skipped (DATABASE_URL unset and nothing at ${DEFAULT_PG_URL})`);
+    return;
+  }
+  const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await adminQuery(url, `CREATE SCHEMA ${schema}`);
+  const sink = new Writable({ write: (_c, _e, cb) => { cb(); } });
+  const config = loadConfig({
+    WARDLINE_ENV: 'test',
+    WARDLINE_DATA_DIR: ':memory:',
+    WARDLINE_LOG_LEVEL: 'silent',
+    WARDLINE_DISPATCHER: 'off',
+    DATABASE_URL: url,
+    WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
+    WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
+  });
+  const container = await createContainer(config, { logger: createLogger('silent', sink), schema });
+  const db = container.database.db;
+  try {
+    const t0 = performance.now();
+    await sql`INSERT INTO ward (id, name) SELECT gen_random_uuid(), 'Ward ' || g FROM generate_series(1, ${WARDS}) g`.execute(db);
+    // Patients and messages are written by SQL (ciphertext columns hold random text of a realistic length): this
+    // bench is about reading them back through the filter, not about writing them.
+    await sql`WITH w AS (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM ward)
+      INSERT INTO patient (id, ward_id, given_name_enc, family_name_enc, birth_date_enc, phone_enc, phone_index)
+      SELECT gen_random_uuid(), w.id, md5(g::text), md5(g::text), md5(g::text), md5(g::text), md5(g::text)
+      FROM generate_series(0, ${PATIENTS - 1}) g JOIN w ON w.n = g % ${WARDS}`.execute(db);
+    await sql`WITH p AS (SELECT id, ward_id, row_number() OVER (ORDER BY id) - 1 AS n FROM patient)
+      INSERT INTO message (id, patient_id, ward_id, channel, category, purpose, body_enc, consent_basis, status, sender_type, sender_id, created_at, updated_at)
+      SELECT gen_random_uuid(), p.id, p.ward_id, 'sms', (ARRAY['clinical', 'billing', 'administrative'])[1 + g % 3], 'care',
+             repeat(md5(g::text), 4), 'consent', 'delivered', 'user', 'bench',
+             now() - (g % 525600) * interval '1 minute', now()
+      FROM generate_series(0, ${MESSAGES - 1}) g JOIN p ON p.n = (g::bigint * 7919) % ${PATIENTS}`.execute(db);
+    await sql`ANALYZE`.execute(db);
+    const loadS = (performance.now() - t0) / 1000;
+
+    const wards = (await db.selectFrom('ward').select('id').orderBy('name').execute()).map((w) => w.id as WardId);
+    const nurseWard = wards[0] as WardId;
+    const inWard = (await db.selectFrom('patient').select('id').where('ward_id', '=', nurseWard).limit(ITERATIONS).execute()).map((p) => p.id as PatientId);
+    const nurseCategories: Category[] = ['clinical', 'administrative'];
+    const all = { categories: CATEGORIES, wardIds: null } as const;
+    const nurse = { categories: nurseCategories, wardIds: [nurseWard] } as const;
+    const list = (f: Omit<MessageFilter, 'limit'>) => container.deps.store.messages.list({ ...f, limit: 100 });
+    const year = new Date(Date.now() - 365 * 24 * 3_600_000);
+
+    const results = {
+      list: { unfiltered: await time(ITERATIONS, () => list(all)), filtered: await time(ITERATIONS, () => list(nurse)) },
+      regulator: {
+        unfiltered: await time(ITERATIONS, (i) => list({ ...all, patientId: inWard[i % inWard.length] as PatientId, from: year, to: new Date() })),
+        filtered: await time(ITERATIONS, (i) => list({ ...nurse, patientId: inWard[i % inWard.length] as PatientId, from: year, to: new Date() })),
+      },
+    };
+    console.log(`access-filter bench: PostgreSQL, ${String(PATIENTS)} patients in ${String(WARDS)} wards, ${String(MESSAGES)} messages (loaded in ${loadS.toFixed(1)} s), ${String(ITERATIONS)} runs each, Node ${process.version}`);
+    for (const [name, r] of Object.entries(results)) {
+      const ratio = r.filtered.p50 / r.unfiltered.p50;
+      console.log(
+        `  ${(name === 'list' ? 'message list (newest 100)' : "regulator's query (one patient, one year)").padEnd(42)} ` +
+          `unfiltered p50 ${r.unfiltered.p50.toFixed(2)} ms p99 ${r.unfiltered.p99.toFixed(2)} ms   ` +
+          `filtered (nurse: 2 categories, 1 ward) p50 ${r.filtered.p50.toFixed(2)} ms p99 ${r.filtered.p99.toFixed(2)} ms   ratio ${ratio.toFixed(2)}x`,
+      );
+      console.log(JSON.stringify({ bench: 'access-filter', query: name, patients: PATIENTS, messages: MESSAGES, unfiltered_p50_ms: Number(r.unfiltered.p50.toFixed(2)), unfiltered_p99_ms: Number(r.unfiltered.p99.toFixed(2)), filtered_p50_ms: Number(r.filtered.p50.toFixed(2)), filtered_p99_ms: Number(r.filtered.p99.toFixed(2)), ratio: Number(ratio.toFixed(2)) }));
+    }
+  } finally {
+    await container.close().catch(() => undefined);
+    await adminQuery(url, `DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+  }
+}
+
+await main();
