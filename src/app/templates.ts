@@ -11,7 +11,7 @@ import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { checkVariant, fieldsOf, parseTemplateText, renderSegments, type FieldSpan, type Segment, type TemplateProblem, type TemplateVariant } from '../core/templates/template-text.ts';
 import { requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
-import type { MessageTemplate, PatientSendView, Recorder, StoreSession, TemplateKindRecord, TemplateRecord, TemplateVersionRecord, TemplateWithVersions } from './ports.ts';
+import type { MessageTemplate, PatientSendView, Recorder, Store, StoreSession, TemplateKindRecord, TemplateRecord, TemplateVersionRecord, TemplateWithVersions } from './ports.ts';
 
 /**
  * Templates (issue 4 items 1–2): staff holding `template.author` write versions; a version is used only once someone
@@ -33,7 +33,7 @@ function starterId(name: string): string {
  * @param store - the store
  * @param now - the seeding time
  */
-export async function ensureStarterLibrary(store: StoreSession & { transaction: <T>(fn: (s: StoreSession) => Promise<T>) => Promise<T> }, now: Date): Promise<void> {
+export async function ensureStarterLibrary(store: Store, now: Date): Promise<void> {
   await store.transaction(async (s) => {
     for (const kind of BUILT_IN_KINDS) await s.templates.insertKind(kind, SYSTEM);
     for (const t of STARTER_TEMPLATES) {
@@ -169,7 +169,6 @@ export async function decideTemplateVersion(
     }
     await s.audit.append(audit(ctx, decision.status === 'approved' ? 'template.approved' : 'template.rejected', templateId, { version, versionId: target.id, note: decision.note !== null }));
   });
-  // Approval is audited as its own event even if the caller's next read fails; the read is a courtesy.
   return getTemplate(deps, ctx, templateId);
 }
 
