@@ -75,6 +75,7 @@ const EnvSchema = z
     WARDLINE_QUIET_HOURS: quietHours.default('08:00-21:00'),
     WARDLINE_DISPATCHER: z.enum(['inline', 'off']).default('inline'),
     WARDLINE_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+    WARDLINE_AGENT_SENDS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
     WARDLINE_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(600_000).default(300),
     WARDLINE_SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     WARDLINE_SIMULATOR_READ_RECEIPTS: bool.default(true),
@@ -86,6 +87,12 @@ const EnvSchema = z
     WARDLINE_PACING_MARGIN: z.coerce.number().min(0).max(0.2).default(0.015),
     WARDLINE_PHI_POLICY: phiPolicy,
     WARDLINE_SECURE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(72),
+    WARDLINE_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(480).default(15),
+    WARDLINE_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(12),
+    WARDLINE_REQUIRE_MFA: bool.default(false),
+    WARDLINE_OIDC_ISSUER: z.url().optional(),
+    WARDLINE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    WARDLINE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
     WARDLINE_SIMULATOR_RATE_PER_SECOND: rate.optional(),
     TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
     TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token').optional(),
@@ -125,6 +132,11 @@ const EnvSchema = z
         if (env[key] !== undefined) problem(key, 'is set but TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not');
       }
     }
+    const oidcKeys = ['WARDLINE_OIDC_ISSUER', 'WARDLINE_OIDC_CLIENT_ID', 'WARDLINE_OIDC_CLIENT_SECRET'] as const;
+    const oidc = oidcKeys.filter((k) => env[k] !== undefined);
+    if (oidc.length > 0) {
+      for (const key of oidcKeys) if (env[key] === undefined) problem(key, `is required with ${oidc.join(', ')} (single sign-on needs all three)`);
+    }
     const waKeys = ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'] as const;
     const wa = waKeys.filter((k) => env[k] !== undefined);
     if (wa.length > 0) {
@@ -138,6 +150,7 @@ const EnvSchema = z
     if (!env.WARDLINE_LOOKUP_KEY) problem('WARDLINE_LOOKUP_KEY', 'production needs a lookup key');
     if (!env.WARDLINE_PUBLIC_URL) problem('WARDLINE_PUBLIC_URL', 'production needs the public URL (carriers sign webhooks against it)');
     else if (!env.WARDLINE_PUBLIC_URL.startsWith('https://')) problem('WARDLINE_PUBLIC_URL', 'must be https in production (carriers will not call plain http)');
+    if (env.WARDLINE_OIDC_ISSUER !== undefined && !env.WARDLINE_OIDC_ISSUER.startsWith('https://')) problem('WARDLINE_OIDC_ISSUER', 'must be https in production');
     if (env.WARDLINE_LOG_LEVEL === 'trace') problem('WARDLINE_LOG_LEVEL', 'trace logging is not allowed in production');
     for (const key of ['TWILIO_API_URL', 'WHATSAPP_GRAPH_URL'] as const) {
       if (env[key] !== undefined) problem(key, 'points the carrier at a stand-in; not allowed in production');
@@ -176,6 +189,19 @@ export interface Config {
   /** How long a successful token look-up is reused (0 disables the cache). */
   readonly tokenCacheMs: number;
   readonly carriers: CarrierConfig;
+  /** Staff sign-in: browser sessions, the second factor, single sign-on (docs/sign-in.md). */
+  readonly signIn: SignInConfig;
+}
+
+export interface SignInConfig {
+  /** A session ends after this long without a request. */
+  readonly idleMs: number;
+  /** A session ends this long after sign-in, whatever happens. */
+  readonly maxMs: number;
+  /** Every local account must use a second factor (besides the per-user flag). */
+  readonly requireMfa: boolean;
+  /** OpenID Connect single sign-on; null when not configured. */
+  readonly oidc: { readonly issuer: string; readonly clientId: string; readonly clientSecret: Secret } | null;
 }
 
 export interface SendingPolicy {
@@ -193,6 +219,8 @@ export interface SendingPolicy {
   readonly phi: PhiPolicy;
   /** How long a secure patient link stays valid. */
   readonly secureLinkTtlMs: number;
+  /** Sends (attempts) each AI agent may make per minute, counted across processes. */
+  readonly agentSendsPerMinute: number;
 }
 
 /** `secure`: the content goes behind a secure link; `block`: the send is refused with PHI_NOT_ALLOWED. */
@@ -357,9 +385,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       pacingMargin: e.WARDLINE_PACING_MARGIN,
       phi: e.WARDLINE_PHI_POLICY,
       secureLinkTtlMs: e.WARDLINE_SECURE_LINK_TTL_HOURS * 3_600_000,
+      agentSendsPerMinute: e.WARDLINE_AGENT_SENDS_PER_MINUTE,
     },
     dispatcher: e.WARDLINE_DISPATCHER,
     tokenCacheMs: e.WARDLINE_TOKEN_CACHE_MS,
+    signIn: {
+      idleMs: e.WARDLINE_SESSION_IDLE_MINUTES * 60_000,
+      maxMs: e.WARDLINE_SESSION_MAX_HOURS * 3_600_000,
+      requireMfa: e.WARDLINE_REQUIRE_MFA,
+      oidc:
+        e.WARDLINE_OIDC_ISSUER !== undefined && e.WARDLINE_OIDC_CLIENT_ID !== undefined && e.WARDLINE_OIDC_CLIENT_SECRET !== undefined
+          ? { issuer: e.WARDLINE_OIDC_ISSUER, clientId: e.WARDLINE_OIDC_CLIENT_ID, clientSecret: new Secret(e.WARDLINE_OIDC_CLIENT_SECRET) }
+          : null,
+    },
     carriers: carriersOf(e),
   };
   return deepFreeze(config);

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from './app/context.ts';
 import { createAuthenticator } from './app/directory.ts';
+import { createOidcRelyingParty } from './app/sign-in-oidc.ts';
+import { createArgon2Hasher } from './app/sign-in-passwords.ts';
 import { ingestStatuses } from './app/ingest-status.ts';
 import type { Clock, IdSource, Sender } from './app/ports.ts';
 import type { CarrierChecker } from './adapters/carriers/check.ts';
@@ -158,6 +160,25 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     logger,
     senders: carriers.senders,
     authenticate: (token) => authenticate(token),
+    signIn: {
+      idleMs: config.signIn.idleMs,
+      maxMs: config.signIn.maxMs,
+      requireMfa: config.signIn.requireMfa,
+      secureCookies: config.http.publicUrl.startsWith('https://'),
+      passwords: createArgon2Hasher(),
+      forgetPrincipal: (principalId) => {
+        authenticate.forget(principalId);
+      },
+      oidc:
+        config.signIn.oidc === null
+          ? null
+          : createOidcRelyingParty({
+              issuer: config.signIn.oidc.issuer,
+              clientId: config.signIn.oidc.clientId,
+              clientSecret: config.signIn.oidc.clientSecret.expose(),
+              redirectUri: `${config.http.publicUrl}/v1/session/oidc/callback`,
+            }),
+    },
     settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl },
     wakeDispatcher: () => {
       worker.wake();

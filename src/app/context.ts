@@ -2,7 +2,7 @@ import type { Actor } from '../core/access/actor.ts';
 import type { Organisation } from '../core/consent/keyword-replies.ts';
 import type { Logger } from '../logger.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
-import type { Clock, IdSource, Sender, Store } from './ports.ts';
+import type { Clock, IdSource, Sender, SignInServices, Store } from './ports.ts';
 
 /** What every use case may depend on; built once in `container.ts`. */
 export interface AppDeps {
@@ -21,6 +21,8 @@ export interface AppDeps {
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;
+  /** Staff sign-in settings and services (issue 5 item 1); absent where no browser signs in. */
+  readonly signIn?: SignInServices;
   /** Wakes the in-process dispatcher after a commit (no-op when dispatch runs elsewhere). */
   readonly wakeDispatcher: () => void;
 }
@@ -34,6 +36,8 @@ export interface SendingPolicySettings {
   readonly pacingMargin: number;
   readonly phi: { readonly clinical: 'secure' | 'block'; readonly identifier: 'secure' | 'block' };
   readonly secureLinkTtlMs: number;
+  /** Sends (attempts) each AI agent may make per minute (see agent-policy.ts). */
+  readonly agentSendsPerMinute: number;
 }
 
 /**

@@ -11,8 +11,11 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
-/** Resolves a bearer token to its actor, or null for an unknown, expired or revoked token or a disabled principal. */
-export type Authenticator = (token: string) => Promise<Actor | null>;
+/**
+ * Resolves a bearer token to its actor, or null for an unknown, expired or revoked token or a disabled principal.
+ * `forget` drops a principal's cached look-ups (deactivation, revocation in this process).
+ */
+export type Authenticator = ((token: string) => Promise<Actor | null>) & { forget(principalId: PrincipalId): void };
 
 /**
  * Bearer-token authentication with a short cache of successful look-ups, because every API call authenticates.
@@ -26,7 +29,7 @@ export function createAuthenticator(
   options: { ttlMs: number; maxEntries: number },
 ): Authenticator {
   const cache = new Map<string, { actor: Actor; until: number }>();
-  return async (token) => {
+  const authenticate = async (token: string): Promise<Actor | null> => {
     const hash = hashToken(token);
     const now = deps.clock.now();
     const hit = cache.get(hash);
@@ -41,6 +44,11 @@ export function createAuthenticator(
     }
     return found.actor;
   };
+  return Object.assign(authenticate, {
+    forget(principalId: PrincipalId) {
+      for (const [hash, entry] of cache) if (entry.actor.id === principalId) cache.delete(hash);
+    },
+  });
 }
 
 /**

@@ -15,6 +15,7 @@ import type { CarrierStatus, MessageStatus } from '../core/messaging/delivery-st
 import type { Phi } from '../core/phi/phi.ts';
 import type { PendingCode, SecureLinkState } from '../core/secure-link/secure-link.ts';
 import type { ThrottleWindow } from '../core/secure-link/throttle.ts';
+import type { FailureWindow } from '../core/auth/lockout.ts';
 import type { TemplateKind } from '../core/templates/kinds.ts';
 import type { TemplateVariant } from '../core/templates/template-text.ts';
 import type { E164, InboundMessageId, MessageId, PatientId, PrincipalId, WardId } from '../core/ids.ts';
@@ -388,6 +389,11 @@ export interface StoreSession {
     /** Counts one hit atomically; a window older than `windowMs` restarts at `at` with a count of one. */
     hit(subject: ThrottleSubject, at: Date, windowMs: number): Promise<ThrottleWindow>;
   };
+  /** A patient's replies with their text, for reading a conversation (`app/conversation.ts`). */
+  readonly replies: {
+    /** The patient's replies, newest first, bodies decrypted. */
+    ofPatient(patientId: PatientId, limit: number): Promise<(InboundRecord & { readonly body: Phi<string> })[]>;
+  };
   readonly templates: {
     kinds(): Promise<TemplateKindRecord[]>;
     kind(name: string): Promise<TemplateKindRecord | null>;
@@ -411,6 +417,109 @@ export interface StoreSession {
     /** The patient's acceptances and withdrawals, oldest first. */
     history(patientId: PatientId): Promise<PhiPreferenceRecord[]>;
   };
+  readonly signIn: SignInStore;
+}
+
+/** A local account as sign-in sees it; the TOTP secrets are decrypted, and wrapped so they cannot be logged. */
+export interface LocalCredentials {
+  readonly actor: Actor;
+  readonly username: string;
+  readonly displayName: string;
+  readonly disabled: boolean;
+  readonly passwordHash: string | null;
+  readonly mfaRequired: boolean;
+  readonly totpSecret: Phi<string> | null;
+  readonly totpPendingSecret: Phi<string> | null;
+  readonly totpLastStep: number | null;
+}
+
+export type StaffSessionEndReason = 'signed-out' | 'idle' | 'expired' | 'deactivated';
+
+export interface NewStaffSession {
+  readonly id: string;
+  readonly principalId: PrincipalId;
+  /** SHA-256 of the cookie's secret: the only form stored. */
+  readonly secretHash: string;
+  readonly method: 'password' | 'oidc';
+  readonly mfa: boolean;
+  readonly enrolmentOnly: boolean;
+  readonly createdAt: Date;
+  readonly idleMs: number;
+  readonly expiresAt: Date;
+}
+
+export interface StaffSessionRecord extends Omit<NewStaffSession, 'secretHash'> {
+  readonly actor: Actor;
+  readonly username: string | null;
+  readonly displayName: string;
+  readonly principalDisabled: boolean;
+  readonly lastSeenAt: Date;
+  readonly endedAt: Date | null;
+  readonly endReason: StaffSessionEndReason | null;
+}
+
+/** Whose failed sign-ins are counted: a username (existing or not) or a client address (an identifier, kept as a keyed digest). */
+export type SignInSubject = { readonly kind: 'username'; readonly username: string } | { readonly kind: 'address'; readonly address: Phi<string> };
+
+/** Password hashing (Argon2id). `verifyDummy` spends the time of a real verification, for unknown users. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+  verifyDummy(password: string): Promise<void>;
+}
+
+/** An OpenID Connect relying party (authorization code flow with PKCE, state and nonce). */
+export interface OidcRelyingParty {
+  readonly issuer: string;
+  /** @returns where to send the browser, and the values to keep until the callback (in a short-lived cookie) */
+  start(): Promise<{ readonly url: string; readonly pending: { readonly state: string; readonly nonce: string; readonly codeVerifier: string } }>;
+  /** Checks the callback and exchanges the code; @returns the verified `sub` of the ID token */
+  finish(callbackUrl: URL, pending: { readonly state: string; readonly nonce: string; readonly codeVerifier: string }): Promise<{ readonly subject: string }>;
+}
+
+/** What staff sign-in needs besides the store (built in `container.ts`). */
+export interface SignInServices {
+  readonly idleMs: number;
+  readonly maxMs: number;
+  readonly requireMfa: boolean;
+  /** Cookies carry `Secure` (and the `__Host-` name prefix) when the public URL is https. */
+  readonly secureCookies: boolean;
+  readonly passwords: PasswordHasher;
+  /** Drops a principal's cached token look-ups in this process (deactivation, revocation). */
+  readonly forgetPrincipal: (principalId: PrincipalId) => void;
+  readonly oidc: OidcRelyingParty | null;
+}
+
+/** Sign-in state (issue 5 item 1): sessions, local credentials and second factors, failure counters, SSO identities. */
+export interface SignInStore {
+  credentialsByUsername(username: string): Promise<LocalCredentials | null>;
+  credentialsOf(principalId: PrincipalId): Promise<LocalCredentials | null>;
+  setPassword(principalId: PrincipalId, passwordHash: string): Promise<void>;
+  setMfaRequired(principalId: PrincipalId, required: boolean): Promise<void>;
+  /** Keeps a secret offered for enrolment until a code confirms it (null clears it). */
+  setPendingTotp(principalId: PrincipalId, secret: Phi<string> | null): Promise<void>;
+  /** Makes the pending secret the active one, with the step of the confirming code as the last one used. */
+  activateTotp(principalId: PrincipalId, step: number, at: Date): Promise<void>;
+  /** Records an accepted code's step, atomically; false when a code of this step or a later one was already used. */
+  acceptTotpStep(principalId: PrincipalId, step: number): Promise<boolean>;
+  /** Locks and returns the subject's counter (within a transaction). */
+  failures(subject: SignInSubject): Promise<FailureWindow | null>;
+  putFailures(subject: SignInSubject, state: FailureWindow): Promise<void>;
+  clearFailures(subject: SignInSubject): Promise<void>;
+  insertSession(session: NewStaffSession): Promise<void>;
+  sessionBySecretHash(secretHash: string): Promise<StaffSessionRecord | null>;
+  touchSession(id: string, at: Date): Promise<void>;
+  /** @returns false when the session had already ended */
+  endSession(id: string, at: Date, reason: StaffSessionEndReason): Promise<boolean>;
+  /** Ends every open session of a principal; @returns how many */
+  endSessionsOf(principalId: PrincipalId, at: Date, reason: StaffSessionEndReason): Promise<number>;
+  /** Marks the principal disabled and revokes its API tokens; @returns false when it was already disabled */
+  deactivate(principalId: PrincipalId, at: Date): Promise<{ readonly deactivated: boolean; readonly tokensRevoked: number }>;
+  /** Revokes one API token; @returns its principal, or null when no unrevoked token has this id */
+  revokeToken(id: string, at: Date): Promise<PrincipalId | null>;
+  identity(issuer: string, subject: string): Promise<PrincipalId | null>;
+  /** @returns false when the pair is already linked */
+  linkIdentity(issuer: string, subject: string, principalId: PrincipalId): Promise<boolean>;
 }
 
 /** Who recorded something (an audit actor's type and id). */
@@ -518,7 +627,10 @@ export interface SecureLinkChanges {
 }
 
 /** What a throttle counts: a client address (stored only as a keyed digest) or a link. */
-export type ThrottleSubject = { readonly kind: 'address'; readonly address: Phi<string> } | { readonly kind: 'link'; readonly linkId: string };
+export type ThrottleSubject =
+  | { readonly kind: 'address'; readonly address: Phi<string> }
+  | { readonly kind: 'link'; readonly linkId: string }
+  | { readonly kind: 'agent-sends'; readonly principalId: PrincipalId };
 
 /** The store: sessions in or out of a transaction. */
 export interface Store extends StoreSession {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { auditActorOf, hasPermission } from '../core/access/actor.ts';
+import { auditActorOf } from '../core/access/actor.ts';
 import { sendPermission } from '../core/access/permissions.ts';
 import { decideConsent, type ConsentDecision, type Purpose } from '../core/consent/consent.ts';
 import type { AuditEventInput } from '../core/audit/audit-event.ts';
@@ -17,6 +17,7 @@ import type { ContentClass } from '../core/templates/fields.ts';
 import { FREE_TEXT_CLASSES } from '../core/templates/kinds.ts';
 import { findingsToJudge, type FieldSpan } from '../core/templates/template-text.ts';
 import { loadPatientSendState, requirePermission } from './access.ts';
+import { assertAgentMaySend, mayOverrideConsent, takeAgentSendSlot } from './agent-policy.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageDelivery, MessageSize, MessageTemplate, NewMessage, PatientSendState } from './ports.ts';
 import { phiPreferenceStates } from './phi-preferences.ts';
@@ -150,6 +151,7 @@ async function secureDelivery(deps: AppDeps, cmd: SendMessageCommand, state: Pat
 }
 
 async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
+  await assertAgentMaySend(deps, ctx, { patientId: cmd.patientId, channel: cmd.channel, hasFreeText: cmd.template === undefined, overrideRequested: cmd.override !== undefined });
   if (cmd.category !== undefined) await requirePermission(deps.store, ctx, sendPermission(cmd.category));
   const state = await loadPatientSendState(deps.store, ctx, cmd.patientId);
   const content = await contentOf(deps, cmd, state);
@@ -171,7 +173,7 @@ async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageComma
     channel: cmd.channel,
     purpose,
     overrideRequested: cmd.override !== undefined,
-    mayOverride: hasPermission(ctx.actor, 'consent.override'),
+    mayOverride: mayOverrideConsent(ctx.actor),
   });
   // Minimum necessary: scan what would be sent, with the recipient's own identifiers as identifiers by definition.
   const identity = reveal(state.patient.identity);
@@ -217,13 +219,13 @@ async function replay(
   ctx: RequestContext,
   key: string,
   hash: string,
-): Promise<{ id: MessageId; status: MessageStatus } | null> {
+): Promise<{ id: MessageId; status: MessageStatus; delivery: MessageDelivery } | null> {
   const existing = await deps.store.messages.findByIdempotencyKey(ctx.actor.id, key);
   if (existing === null) return null;
   if (existing.requestHash !== hash) {
     throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different message.');
   }
-  return { id: existing.id, status: existing.status };
+  return { id: existing.id, status: existing.status, delivery: existing.delivery };
 }
 
 /**
@@ -237,12 +239,13 @@ export async function sendMessage(
   deps: AppDeps,
   ctx: RequestContext,
   cmd: SendMessageCommand,
-): Promise<{ id: MessageId; status: MessageStatus; replayed: boolean }> {
+): Promise<{ id: MessageId; status: MessageStatus; delivery: MessageDelivery; replayed: boolean }> {
   const hash = cmd.idempotencyKey === undefined ? null : fingerprint(cmd);
   if (cmd.idempotencyKey !== undefined && hash !== null) {
     const previous = await replay(deps, ctx, cmd.idempotencyKey, hash);
     if (previous !== null) return { ...previous, replayed: true };
   }
+  await takeAgentSendSlot(deps, ctx);
   const prepared = await prepare(deps, ctx, cmd);
   const { state, category, purpose, decision, exempt, refusal: policy, outgoing, size } = prepared;
   const patient = state.patient;
@@ -327,7 +330,7 @@ export async function sendMessage(
     throw error;
   }
   deps.wakeDispatcher();
-  return { id, status: 'queued', replayed: false };
+  return { id, status: 'queued', delivery: outgoing.delivery, replayed: false };
 }
 
 /** A finding as callers may see it: class, type and offsets, never the text. */

@@ -252,6 +252,49 @@ export interface Database {
   secure_message: SecureMessageTable;
   secure_link: SecureLinkTable;
   attempt_throttle: AttemptThrottleTable;
+  staff_session: StaffSessionTable;
+  principal_credential: PrincipalCredentialTable;
+  sign_in_failure: SignInFailureTable;
+  principal_identity: PrincipalIdentityTable;
+}
+
+export interface StaffSessionTable {
+  id: string;
+  principal_id: string;
+  secret_hash: string;
+  method: 'password' | 'oidc';
+  mfa: boolean;
+  enrolment_only: boolean;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  idle_ms: number;
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+  end_reason: 'signed-out' | 'idle' | 'expired' | 'deactivated' | null;
+}
+
+export interface PrincipalCredentialTable {
+  principal_id: string;
+  mfa_required: ColumnType<boolean, boolean | undefined, boolean>;
+  totp_secret_enc: string | null;
+  totp_pending_enc: string | null;
+  /** bigint: PGlite may return it as a bigint, pg as a number. */
+  totp_last_step: ColumnType<number | bigint | null, number | null, number | null>;
+  totp_enrolled_at: Timestamp | null;
+}
+
+export interface SignInFailureTable {
+  subject: string;
+  window_started_at: Timestamp;
+  failures: number;
+  locked_until: Timestamp | null;
+}
+
+export interface PrincipalIdentityTable {
+  issuer: string;
+  subject: string;
+  principal_id: string;
+  created_at: CreatedAt;
 }
 
 export interface SecureMessageTable {

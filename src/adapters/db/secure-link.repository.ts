@@ -136,6 +136,7 @@ export function createSecureLinkRepository(db: Kysely<Database>, cipher: FieldCi
 }
 
 function subjectKey(cipher: FieldCipher, subject: Parameters<StoreSession['throttles']['get']>[0]): string {
+  if (subject.kind === 'agent-sends') return `agent-sends:${subject.principalId}`;
   return subject.kind === 'address' ? `address:${cipher.blindIndex(phi(`client-address:${reveal(subject.address)}`))}` : `link:${subject.linkId}`;
 }
 

@@ -6,12 +6,14 @@ import { createContactPointRepository, createSenderRepository, createWebhookRece
 import { createConsentRepository } from './consent.repository.ts';
 import { createDirectoryRepositories } from './directory.repository.ts';
 import { createInboundRepository } from './inbound.repository.ts';
+import { createReplyRepository } from './reply.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createPatientRepository } from './patient.repository.ts';
 import { createPhiPreferenceRepository } from './phi-preference.repository.ts';
 import { createQueueBatcher } from './queue-batcher.ts';
 import { createSecureLinkRepository, createThrottleRepository } from './secure-link.repository.ts';
+import { createSignInRepository } from './session.repository.ts';
 import { createTemplateRepository } from './template.repository.ts';
 import type { Database } from './schema.ts';
 
@@ -72,8 +74,10 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     webhooks: createWebhookReceiptRepository(db),
     secureLinks: createSecureLinkRepository(db, cipher),
     throttles: createThrottleRepository(db, cipher),
+    replies: createReplyRepository(db, cipher),
     templates: cachedTemplates(db, cache),
     phiPreferences: createPhiPreferenceRepository(db),
+    signIn: createSignInRepository(db, cipher),
     ...createDirectoryRepositories(db),
   };
 }

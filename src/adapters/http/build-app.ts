@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,8 +10,10 @@ import {
 } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../app/context.ts';
+import { DomainError } from '../../core/errors.ts';
 import type { SimulatorProvider } from '../carriers/simulator/simulator.provider.ts';
-import { registerAuth } from './plugins/auth.ts';
+import { mcpRoutes } from '../mcp/mcp.routes.ts';
+import { contextOf, registerAuth } from './plugins/auth.ts';
 import { registerProblemHandler } from './plugins/problem.ts';
 import { directoryRoutes } from './routes/directory.routes.ts';
 import { inboundRoutes } from './routes/inbound.routes.ts';
@@ -19,6 +22,7 @@ import { templateRoutes } from './routes/template.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
 import { secureLinkAdminRoutes } from './routes/secure-link-admin.routes.ts';
 import { secureLinkRoutes } from './routes/secure-link.routes.ts';
+import { sessionRoutes } from './routes/session.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
 import { webhookRoutes, type WebhookSettings } from './routes/webhooks.routes.ts';
 
@@ -47,6 +51,11 @@ export async function buildApp(
   base.setValidatorCompiler(validatorCompiler);
   base.setSerializerCompiler(serializerCompiler);
   registerProblemHandler(base);
+  // A RATE_LIMITED problem says how long to wait; HTTP clients also get it as Retry-After (RFC 9110 §10.2.3).
+  base.addHook('onError', async (_request, reply, error) => {
+    const wait = error instanceof DomainError ? error.extensions['retryAfterSeconds'] : undefined;
+    if (typeof wait === 'number') void reply.header('retry-after', String(wait));
+  });
   const app = base.withTypeProvider<ZodTypeProvider>();
   await app.register(swagger, {
     openapi: {
@@ -57,6 +66,7 @@ export async function buildApp(
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(cookie);
   registerAuth(base, deps);
 
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -65,10 +75,12 @@ export async function buildApp(
   await app.register(messageRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(directoryRoutes(deps));
+  if (deps.signIn !== undefined) await app.register(sessionRoutes(deps, deps.signIn));
   await app.register(inboundRoutes(deps));
   await app.register(webhookRoutes(deps, options.webhooks));
   await app.register(secureLinkAdminRoutes(deps));
   await app.register(secureLinkRoutes(deps));
+  await app.register(mcpRoutes(deps, contextOf, '1'));
   if (options.simulator !== null) await app.register(simulatorRoutes(deps, options.simulator));
   return base;
 }

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'message.cancelled',
   'message.viewed',
   'message.listed',
+  'conversation.viewed',
   'message.held',
   'contact-point.changed',
   'webhook.rejected',
@@ -23,9 +24,20 @@ export const AUDIT_ACTIONS = [
   'inbound.received',
   'inbound.flagged',
   'principal.created',
+  'principal.deactivated',
+  'auth.signed-in',
+  'auth.failed',
+  'auth.locked',
+  'auth.signed-out',
+  'auth.session-expired',
+  'auth.csrf-rejected',
+  'auth.totp-enrolment-started',
+  'auth.totp-enrolled',
+  'token.revoked',
   'token.issued',
   'ward.created',
   'access.denied',
+  'agent.throttled',
   'secure-link.created',
   'secure-link.opened',
   'secure-link.rejected',
@@ -57,7 +69,7 @@ export interface AuditEventInput {
   readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference';
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference' | 'session';
   readonly targetId: string | null;
   readonly patientId: string | null;
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */

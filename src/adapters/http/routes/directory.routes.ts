@@ -4,6 +4,7 @@ import { PERMISSION_SET_NAMES } from '../../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../../core/ids.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { createPrincipal, createWard, issueToken } from '../../../app/directory.ts';
+import { configureSignIn, deactivatePrincipal, hashNewPassword, revokeToken } from '../../../app/sign-in.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Uuid } from './schemas.ts';
 
@@ -19,7 +20,14 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     const principalBody = (kind: 'user' | 'agent') =>
       z
         .object({
-          ...(kind === 'user' ? { username: z.string().regex(/^[a-z0-9._-]{3,64}$/, 'must be 3-64 characters: a-z, 0-9, . _ -') } : {}),
+          ...(kind === 'user'
+            ? {
+                username: z.string().regex(/^[a-z0-9._-]{3,64}$/, 'must be 3-64 characters: a-z, 0-9, . _ -'),
+                password: z.string().max(1024).optional(),
+                mfaRequired: z.boolean().optional(),
+                oidcSubject: z.string().min(1).max(255).optional(),
+              }
+            : {}),
           displayName: z.string().trim().min(1).max(100),
           permissionSets: PermissionSets,
           wardIds: z.array(Uuid).max(100).default([]),
@@ -27,16 +35,27 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         .strict();
 
     app.post('/v1/users', { schema: { tags: ['directory'], body: principalBody('user') } }, async (request, reply) => {
-      const b = request.body as { username: string; displayName: string; permissionSets: string[]; wardIds: string[] };
-      const result = await createPrincipal(deps, contextOf(request), {
+      const b = request.body as { username: string; password?: string; mfaRequired?: boolean; oidcSubject?: string; displayName: string; permissionSets: string[]; wardIds: string[] };
+      const ctx = contextOf(request);
+      const result = await createPrincipal(deps, ctx, {
         kind: 'user',
         username: b.username,
         displayName: b.displayName,
-        passwordHash: null,
+        passwordHash: b.password === undefined ? null : await hashNewPassword(deps, ctx, b.username, b.password),
         permissionSets: b.permissionSets as (typeof PERMISSION_SET_NAMES)[number][],
         wardIds: b.wardIds as WardId[],
       });
+      if (b.mfaRequired !== undefined || b.oidcSubject !== undefined) await configureSignIn(deps, ctx, result.id, { mfaRequired: b.mfaRequired, oidcSubject: b.oidcSubject });
       return reply.code(201).send(result);
+    });
+
+    app.post('/v1/users/:id/deactivate', { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
+      return deactivatePrincipal(deps, contextOf(request), request.params.id as PrincipalId);
+    });
+
+    app.delete('/v1/tokens/:id', { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request, reply) => {
+      await revokeToken(deps, contextOf(request), request.params.id);
+      return reply.code(204).send();
     });
 
     app.post('/v1/agents', { schema: { tags: ['directory'], body: principalBody('agent') } }, async (request, reply) => {

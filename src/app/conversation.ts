@@ -1,0 +1,61 @@
+import { auditActorOf, hasPermission } from '../core/access/actor.ts';
+import { viewPermission } from '../core/access/permissions.ts';
+import { DomainError } from '../core/errors.ts';
+import type { InboundMessageId, PatientId, PrincipalId } from '../core/ids.ts';
+import { CATEGORIES } from '../core/messaging/channel.ts';
+import { phi, reveal, type Phi } from '../core/phi/phi.ts';
+import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
+import { loadAccessiblePatient, visibleWards } from './access.ts';
+import type { AppDeps, RequestContext } from './context.ts';
+import type { InboundRecord, MessageRecord } from './ports.ts';
+
+/** One entry of a conversation: a message Wardline sent, or a reply the patient wrote. */
+export type ConversationEntry =
+  | { readonly direction: 'outbound'; readonly at: Date; readonly message: MessageRecord; readonly body: Phi<string>; readonly senderName: string | null }
+  | { readonly direction: 'inbound'; readonly at: Date; readonly reply: InboundRecord & { readonly id: InboundMessageId }; readonly body: Phi<string> };
+
+/**
+ * The messages to and the replies from one patient, newest first: only a patient the caller may see (404 otherwise,
+ * like an unknown id), only message categories it may view, secure links redacted as on `GET /v1/messages/{id}`.
+ * Every message shown is audited as `message.viewed`, and the read as a whole as `conversation.viewed`.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs at least one `message.view.<category>`
+ * @param patientId - the patient
+ * @param limit - at most this many messages and this many replies are read; the newest `limit` entries are returned
+ * @param via - the interface the read came through (audited), e.g. `mcp`
+ */
+export async function readConversation(deps: AppDeps, ctx: RequestContext, patientId: PatientId, limit: number, via: string): Promise<ConversationEntry[]> {
+  const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
+  if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Reading a conversation needs a message.view permission.');
+  await loadAccessiblePatient(deps.store, ctx, patientId);
+  const [messages, replies] = await Promise.all([
+    deps.store.messages.list({ wardIds: visibleWards(ctx.actor), categories, limit, patientId }),
+    deps.store.replies.ofPatient(patientId, limit),
+  ]);
+  const actor = auditActorOf(ctx.actor);
+  // Who sent each message, by display name (a person or an AI agent; staff names are not PHI).
+  const senderIds = [...new Set(messages.flatMap((m) => (m.sender.type === 'user' || m.sender.type === 'agent' || m.sender.type === 'integration' ? [m.sender.id as PrincipalId] : [])))];
+  const names = new Map((await Promise.all(senderIds.map((id) => deps.store.principals.get(id)))).flatMap((p) => (p === null ? [] : [[p.id as string, p.displayName] as const])));
+  const outbound: ConversationEntry[] = [];
+  for (const message of messages) {
+    const body = await deps.store.messages.body(message.id);
+    if (body === null) continue;
+    await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, requestId: ctx.requestId, details: { via } });
+    // The link in a secure notice is the patient's key to the content: never shown to staff or agents.
+    outbound.push({ direction: 'outbound', at: message.createdAt, message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, senderName: names.get(message.sender.id) ?? null });
+  }
+  const inbound: ConversationEntry[] = replies.map(({ body, ...reply }) => ({ direction: 'inbound', at: reply.receivedAt, reply, body }));
+  const entries = [...outbound, ...inbound].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, limit);
+  await deps.store.audit.append({
+    actor,
+    action: 'conversation.viewed',
+    outcome: 'success',
+    targetType: 'patient',
+    targetId: patientId,
+    patientId,
+    reason: null,
+    requestId: ctx.requestId,
+    details: { via, messages: outbound.length, replies: inbound.length },
+  });
+  return entries;
+}
