@@ -69,6 +69,9 @@ describe.each(DATABASES)('AI agents and the MCP server (%s)', (database) => {
   });
 
   it('refuses a missing, unknown or revoked token', async () => {
+    const bare = await h.app.inject({ method: 'POST', url: '/mcp', payload: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
+    expect(bare.statusCode).toBe(401);
+    expect(bare.headers['www-authenticate']).toBe('Bearer realm="wardline"');
     await expect(connect(null)).rejects.toThrow();
     await expect(connect('wl_not_a_real_token')).rejects.toThrow();
     const agent = await givenAgent('revoked');
@@ -124,8 +127,8 @@ describe.each(DATABASES)('AI agents and the MCP server (%s)', (database) => {
     expect(again.structuredContent).toMatchObject({ id: result.id, replayed: true });
 
     const message = await h.app.inject({ method: 'GET', url: `/v1/messages/${result.id}`, headers: h.admin });
-    const json = message.json<{ sender: { type: string; id: string }; template: { versionId: string } | null }>();
-    expect(json.sender).toEqual({ type: 'agent', id: agent.id });
+    const json = message.json<{ sender: { type: string; id: string; displayName: string | null }; template: { versionId: string } | null }>();
+    expect(json.sender).toEqual({ type: 'agent', id: agent.id, displayName: 'Agent sender' });
     expect(json.template?.versionId).toEqual(expect.any(String));
     await h.settle();
     expect((await h.app.inject({ method: 'POST', url: '/v1/simulator/inbound', payload: { from: p.phone, channel: 'sms', body: 'Thanks, see you then' } })).statusCode).toBeLessThan(300);

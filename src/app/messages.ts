@@ -1,7 +1,7 @@
 import { auditActorOf, canAccessPatient, hasPermission } from '../core/access/actor.ts';
 import { viewPermission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
-import type { MessageId, PatientId } from '../core/ids.ts';
+import type { MessageId, PatientId, PrincipalId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
@@ -20,7 +20,7 @@ export async function getMessage(
   deps: AppDeps,
   ctx: RequestContext,
   id: MessageId,
-): Promise<{ message: MessageRecord; body: Phi<string>; content: Phi<string> | null; timeline: StatusEventRecord[] }> {
+): Promise<{ message: MessageRecord; body: Phi<string>; content: Phi<string> | null; timeline: StatusEventRecord[]; senderName: string | null }> {
   const message = await deps.store.messages.get(id);
   const visible =
     message !== null &&
@@ -32,15 +32,17 @@ export async function getMessage(
     }
     throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
-  const [body, timeline, content] = await Promise.all([
+  const [body, timeline, content, sender] = await Promise.all([
     deps.store.messages.body(id),
     deps.store.messages.timeline(id),
     message.delivery === 'secure' ? deps.store.secureLinks.content(id) : Promise.resolve(null),
+    // Who sent it, by name: a person, an integration or an AI agent (labelled as such by its kind).
+    message.sender.type === 'system' || message.sender.type === 'patient' ? Promise.resolve(null) : deps.store.principals.get(message.sender.id as PrincipalId),
   ]);
   await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId });
   if (body === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   // The link in a secure notice is the patient's key to the content: staff see that a link was sent, never the link.
-  return { message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, content, timeline };
+  return { message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, content, timeline, senderName: sender?.displayName ?? null };
 }
 
 /**

@@ -23,6 +23,8 @@ export function sendProblem(
   extensions: Readonly<Record<string, unknown>> = {},
 ): FastifyReply {
   const { status, title } = ERROR_CATALOG[code];
+  // RFC 6750 §3: a 401 names the scheme it wants (MCP and other OAuth-aware clients look for it).
+  if (status === 401) void reply.header('www-authenticate', 'Bearer realm="wardline"');
   return reply
     .code(status)
     .type('application/problem+json')

@@ -114,9 +114,10 @@ export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: IdParams } }, async (request) => {
-      const { message, body, content, timeline } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
+      const { message, body, content, timeline, senderName } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
       return {
         ...summary(message),
+        sender: { ...message.sender, displayName: senderName },
         body: reveal(body),
         // A secure message: what the patient reads behind the link (the body is the notice, its link redacted).
         ...(content === null ? {} : { secureContent: reveal(content) }),
