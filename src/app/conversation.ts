@@ -30,7 +30,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
   await loadAccessiblePatient(deps.store, ctx, patientId);
   const [messages, replies] = await Promise.all([
     deps.store.messages.list({ wardIds: visibleWards(ctx.actor), categories, limit, patientId }),
-    deps.store.replies.ofPatient(patientId, limit),
+    deps.store.inbound.ofPatient(patientId, limit),
   ]);
   const actor = auditActorOf(ctx.actor);
   // Who sent each message, by display name (a person or an AI agent; staff names are not PHI).

@@ -338,6 +338,8 @@ export interface StoreSession {
     lastReceived(patientIds: readonly PatientId[], channel: Channel): Promise<Map<PatientId, Date>>;
     insert(record: InboundRecord & { readonly fromIndex: Phi<E164>; readonly body: Phi<string>; readonly providerMessageId: string | null }): Promise<void>;
     list(filter: { readonly needsReview: boolean; readonly wardIds: readonly WardId[] | null; readonly limit: number }): Promise<InboundRecord[]>;
+    /** A patient's replies, newest first, bodies decrypted — only for reading a conversation (`app/conversation.ts`). */
+    ofPatient(patientId: PatientId, limit: number): Promise<(InboundRecord & { readonly body: Phi<string> })[]>;
   };
   readonly principals: {
     insert(principal: PrincipalRecord & { readonly createdBy: PrincipalId | null; readonly passwordHash: string | null }): Promise<void>;
@@ -388,11 +390,6 @@ export interface StoreSession {
     get(subject: ThrottleSubject): Promise<ThrottleWindow | null>;
     /** Counts one hit atomically; a window older than `windowMs` restarts at `at` with a count of one. */
     hit(subject: ThrottleSubject, at: Date, windowMs: number): Promise<ThrottleWindow>;
-  };
-  /** A patient's replies with their text, for reading a conversation (`app/conversation.ts`). */
-  readonly replies: {
-    /** The patient's replies, newest first, bodies decrypted. */
-    ofPatient(patientId: PatientId, limit: number): Promise<(InboundRecord & { readonly body: Phi<string> })[]>;
   };
   readonly templates: {
     kinds(): Promise<TemplateKindRecord[]>;

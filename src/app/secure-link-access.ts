@@ -111,6 +111,20 @@ async function admitAnswer(session: StoreSession, req: PatientRequest, link: Sec
   return null;
 }
 
+/**
+ * Everything an answer passes before it is judged: the address throttle, the token and its status (the link row
+ * locked), then the per-link answer throttle.
+ */
+async function admitAnswerToLink(session: StoreSession, req: PatientRequest, now: Date): Promise<{ link: SecureLinkRecord; language: LinkLanguage } | { refused: PatientOutcome }> {
+  const admitted = await admit(session, req, now, true);
+  if ('refused' in admitted) return admitted;
+  const { link } = admitted;
+  const language = linkLanguage(link.language);
+  const wait = await admitAnswer(session, req, link, now);
+  if (wait !== null) return { refused: refusal(language, 'RATE_LIMITED', pendingPage(link, now), wait) };
+  return { link, language };
+}
+
 function changesOf(before: SecureLinkState, after: SecureLinkState): SecureLinkChanges {
   return {
     ...(after.failedAttempts === before.failedAttempts ? {} : { failedAttempts: after.failedAttempts }),
@@ -196,12 +210,9 @@ export async function answerBirthDate(deps: AppDeps, req: PatientRequest, input:
   const now = deps.clock.now();
   const code = drawCode();
   const result = await deps.store.transaction(async (tx): Promise<PatientOutcome> => {
-    const admitted = await admit(tx, req, now, true);
+    const admitted = await admitAnswerToLink(tx, req, now);
     if ('refused' in admitted) return admitted.refused;
-    const { link } = admitted;
-    const language = linkLanguage(link.language);
-    const wait = await admitAnswer(tx, req, link, now);
-    if (wait !== null) return refusal(language, 'RATE_LIMITED', pendingPage(link, now), wait);
+    const { link, language } = admitted;
     const answer = parseBirthDateAnswer(reveal(input));
     if (answer === null) return refusal(language, 'VALIDATION_FAILED', { step: 'date-of-birth' });
     const patient = await tx.patients.get(link.patientId);
@@ -282,12 +293,9 @@ export async function answerCode(deps: AppDeps, req: PatientRequest, input: Phi<
   const now = deps.clock.now();
   const secret = newSessionSecret();
   return deps.store.transaction(async (tx): Promise<PatientOutcome> => {
-    const admitted = await admit(tx, req, now, true);
+    const admitted = await admitAnswerToLink(tx, req, now);
     if ('refused' in admitted) return admitted.refused;
-    const { link } = admitted;
-    const language = linkLanguage(link.language);
-    const wait = await admitAnswer(tx, req, link, now);
-    if (wait !== null) return refusal(language, 'RATE_LIMITED', pendingPage(link, now), wait);
+    const { link, language } = admitted;
     const answer = parseCodeAnswer(reveal(input));
     if (answer === null) return refusal(language, 'VALIDATION_FAILED', pendingPage(link, now));
     const { link: next, outcome } = answerSecureLink(link, { kind: 'code', digest: tx.secureLinks.digestCode(link.id, phi(answer)) }, now);

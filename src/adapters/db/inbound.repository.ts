@@ -1,9 +1,22 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Channel } from '../../core/messaging/channel.ts';
 import type { InboundMessageId, PatientId, WardId } from '../../core/ids.ts';
 import type { InboundRecord, StoreSession } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
-import type { Database } from './schema.ts';
+import type { Database, InboundMessageTable } from './schema.ts';
+
+function toRecord(r: Selectable<InboundMessageTable>): InboundRecord {
+  return {
+    id: r.id as InboundMessageId,
+    patientId: r.patient_id as PatientId | null,
+    wardId: r.ward_id as WardId | null,
+    channel: r.channel as Channel,
+    intent: r.intent as InboundRecord['intent'],
+    reviewReason: r.review_reason,
+    needsReview: r.needs_review,
+    receivedAt: r.received_at,
+  };
+}
 
 /** Patients' replies: body encrypted, sender kept only as a blind index. */
 export function createInboundRepository(db: Kysely<Database>, cipher: FieldCipher): StoreSession['inbound'] {
@@ -44,18 +57,18 @@ export function createInboundRepository(db: Kysely<Database>, cipher: FieldCiphe
         q = q.where('ward_id', 'in', [...f.wardIds]);
       }
       const rows = await q.orderBy('received_at', 'desc').limit(f.limit).execute();
-      return rows.map(
-        (r): InboundRecord => ({
-          id: r.id as InboundMessageId,
-          patientId: r.patient_id as PatientId | null,
-          wardId: r.ward_id as WardId | null,
-          channel: r.channel as Channel,
-          intent: r.intent as InboundRecord['intent'],
-          reviewReason: r.review_reason,
-          needsReview: r.needs_review,
-          receivedAt: r.received_at,
-        }),
-      );
+      return rows.map(toRecord);
+    },
+    async ofPatient(patientId, limit) {
+      const rows = await db
+        .selectFrom('inbound_message')
+        .selectAll()
+        .where('patient_id', '=', patientId)
+        .orderBy('received_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ ...toRecord(r), body: cipher.decrypt(r.body_enc) }));
     },
   };
 }

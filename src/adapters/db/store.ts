@@ -6,7 +6,6 @@ import { createContactPointRepository, createSenderRepository, createWebhookRece
 import { createConsentRepository } from './consent.repository.ts';
 import { createDirectoryRepositories } from './directory.repository.ts';
 import { createInboundRepository } from './inbound.repository.ts';
-import { createReplyRepository } from './reply.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createPatientRepository } from './patient.repository.ts';
@@ -74,7 +73,6 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     webhooks: createWebhookReceiptRepository(db),
     secureLinks: createSecureLinkRepository(db, cipher),
     throttles: createThrottleRepository(db, cipher),
-    replies: createReplyRepository(db, cipher),
     templates: cachedTemplates(db, cache),
     phiPreferences: createPhiPreferenceRepository(db),
     signIn: createSignInRepository(db, cipher),
