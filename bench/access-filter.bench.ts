@@ -8,17 +8,15 @@
  *   node bench/access-filter.bench.ts            (DATABASE_URL, or a server at the default local URL)
  *   BENCH_PATIENTS=100000 BENCH_ACCESS_MESSAGES=1000000 BENCH_ITERATIONS=400 node bench/access-filter.bench.ts
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { CATEGORIES, type Category } from '../src/core/messaging/channel.ts';
 import type { PatientId, WardId } from '../src/core/ids.ts';
-import { createLogger } from '../src/logger.ts';
 import type { MessageFilter } from '../src/app/ports.ts';
-import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL } from './support.ts';
+import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, BENCH_ENV, benchKeys, benchLogger } from './support.ts';
 
 const int = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -55,17 +53,8 @@ async function main(): Promise<void> {
   }
   const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   await adminQuery(url, `CREATE SCHEMA ${schema}`);
-  const sink = new Writable({ write: (_c, _e, cb) => { cb(); } });
-  const config = loadConfig({
-    WARDLINE_ENV: 'test',
-    WARDLINE_DATA_DIR: ':memory:',
-    WARDLINE_LOG_LEVEL: 'silent',
-    WARDLINE_DISPATCHER: 'off',
-    DATABASE_URL: url,
-    WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
-    WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
-  });
-  const container = await createContainer(config, { logger: createLogger('silent', sink), schema });
+  const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: url, ...benchKeys() });
+  const container = await createContainer(config, { logger: benchLogger(), schema });
   const db = container.database.db;
   try {
     const t0 = performance.now();

@@ -14,14 +14,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import { bootstrapAdmin } from '../src/app/directory.ts';
 import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { createLogger } from '../src/logger.ts';
 import { startTwilioStandIn, type TwilioStandIn } from '../test/support/twilio-standin.ts';
-import { adminQuery, benchPostgresUrl, spawnWorker } from './support.ts';
+import { adminQuery, benchPostgresUrl, spawnWorker, BENCH_ENV, benchKeys, benchLogger } from './support.ts';
 
 const MESSAGES = Number(process.env['BENCH_CARRIER_MESSAGES'] ?? 2000);
 const RATES = (process.env['BENCH_RATES'] ?? '1,10,100').split(',').map(Number);
@@ -32,10 +30,7 @@ const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const SERVICE_SID = `MG${randomBytes(16).toString('hex')}`;
 const ADMIN_TOKEN = `wl_bench_admin_${randomBytes(16).toString('hex')}`;
-const KEY_ENV = {
-  WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
-  WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
-};
+const KEY_ENV = benchKeys();
 const BODY = 'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
 
 type DbKind = 'pglite' | 'postgres';
@@ -54,23 +49,13 @@ function twilioEnv(standIn: TwilioStandIn, rate: number): Record<string, string>
 /** A Wardline with the dispatcher off, its patients and `count` queued messages; returns it and its schema. */
 async function seeded(db: DbKind, url: string | undefined, schema: string, carrierEnv: Record<string, string>, count: number) {
   if (db === 'postgres' && url !== undefined) await adminQuery(url, `CREATE SCHEMA ${schema}`);
-  const sink = new Writable({
-    write: (_c, _e, cb) => {
-      cb();
-    },
-  });
   const config = loadConfig({
-    WARDLINE_ENV: 'test',
-    WARDLINE_DATA_DIR: ':memory:',
-    WARDLINE_LOG_LEVEL: 'silent',
-    WARDLINE_SIMULATOR_LATENCY_MS: '0',
-    WARDLINE_QUIET_HOURS: 'off',
-    WARDLINE_DISPATCHER: 'off',
+    ...BENCH_ENV,
     ...KEY_ENV,
     ...carrierEnv,
     ...(db === 'postgres' && url !== undefined ? { DATABASE_URL: url } : {}),
   });
-  const container = await createContainer(config, { logger: createLogger('silent', sink), ...(db === 'postgres' ? { schema } : {}) });
+  const container = await createContainer(config, { logger: benchLogger(), ...(db === 'postgres' ? { schema } : {}) });
   const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });
   await bootstrapAdmin(container.deps, ADMIN_TOKEN);
   await app.ready();

@@ -12,15 +12,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { sql, PGliteDriver, PostgresDriver, type CompiledQuery, type DatabaseConnection } from 'kysely';
 import { bootstrapAdmin } from '../src/app/directory.ts';
 import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { createLogger } from '../src/logger.ts';
-import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, spawnWorker } from './support.ts';
+import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, spawnWorker, BENCH_ENV, benchKeys, benchLogger } from './support.ts';
 
 type DbKind = 'pglite' | 'postgres';
 
@@ -39,10 +37,7 @@ const POOL_SIZE = int('WARDLINE_DB_POOL_SIZE', 10);
 const TIMEOUT_MS = int('BENCH_TIMEOUT_MS', 120_000);
 const ADMIN_TOKEN = `wl_bench_admin_${randomBytes(16).toString('hex')}`;
 /** Explicit keys, so a separate `wardline worker` process can read what the API process encrypted. */
-const KEY_ENV = {
-  WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
-  WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
-};
+const KEY_ENV = benchKeys();
 const BODY =
   'Reminder: your appointment at the Riverside clinic is tomorrow at 09:30. Reply STOP to opt out.';
 const SECURE_BODY = 'Your A1c came back at 8.2; we will increase your metformin to 1000 mg twice daily.';
@@ -192,24 +187,14 @@ function startWorker(url: string, schema: string): ChildProcess {
 async function benchDatabase(db: DbKind, url: string | undefined): Promise<Result> {
   const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   if (db === 'postgres') await adminQuery(url as string, `CREATE SCHEMA ${schema}`);
-  const nullSink = new Writable({
-    write: (_chunk, _enc, cb) => {
-      cb();
-    },
-  });
   const config = loadConfig({
-    WARDLINE_ENV: 'test',
-    WARDLINE_DATA_DIR: ':memory:',
-    WARDLINE_LOG_LEVEL: 'silent',
-    WARDLINE_SIMULATOR_LATENCY_MS: '0',
+    ...BENCH_ENV,
     WARDLINE_SIMULATOR_FAILURE_RATE: '0',
-    WARDLINE_QUIET_HOURS: 'off',
-    WARDLINE_DISPATCHER: 'off',
     ...KEY_ENV,
     ...(db === 'postgres' ? { DATABASE_URL: url, WARDLINE_DB_POOL_SIZE: String(POOL_SIZE) } : {}),
   });
   const container = await createContainer(config, {
-    logger: createLogger(process.env['BENCH_LOG_LEVEL'] ?? 'silent', process.env['BENCH_LOG_LEVEL'] ? undefined : nullSink),
+    logger: benchLogger(),
     ...(db === 'postgres' ? { schema } : {}),
   });
   const app = await buildApp(container.deps, { simulator: container.simulator, webhooks: container.webhooks });

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import { createLogger, type Logger } from '../src/logger.ts';
 
-/** Shared by the benchmarks: PostgreSQL administration and `wardline worker` child processes. */
+/** Shared by the benchmarks: PostgreSQL administration, `wardline worker` child processes, a bench's settings. */
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -39,4 +42,39 @@ export function spawnWorker(url: string, schema: string, env: Record<string, str
     env: { ...process.env, ...env, DATABASE_URL: target.toString(), WARDLINE_LOG_LEVEL: 'error', WARDLINE_QUIET_HOURS: 'off', WARDLINE_DATA_DIR: ':memory:' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/**
+ * What every bench's Wardline starts from: in memory, silent, the simulator at zero latency, quiet hours and the
+ * in-process dispatcher off (each bench starts dispatch itself when it measures it).
+ */
+export const BENCH_ENV = {
+  WARDLINE_ENV: 'test',
+  WARDLINE_DATA_DIR: ':memory:',
+  WARDLINE_LOG_LEVEL: 'silent',
+  WARDLINE_SIMULATOR_LATENCY_MS: '0',
+  WARDLINE_QUIET_HOURS: 'off',
+  WARDLINE_DISPATCHER: 'off',
+} as const;
+
+/** Explicit keys, so a separate `wardline worker` process can read what the bench's process encrypted. */
+export function benchKeys(): { WARDLINE_ENCRYPTION_KEY: string; WARDLINE_LOOKUP_KEY: string } {
+  return {
+    WARDLINE_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
+    WARDLINE_LOOKUP_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+/** A logger that writes nowhere, or to stdout at `BENCH_LOG_LEVEL` when that is set (to debug a bench). */
+export function benchLogger(): Logger {
+  const level = process.env['BENCH_LOG_LEVEL'];
+  if (level !== undefined && level !== '') return createLogger(level);
+  return createLogger(
+    'silent',
+    new Writable({
+      write: (_chunk, _enc, cb) => {
+        cb();
+      },
+    }),
+  );
 }

@@ -7,10 +7,10 @@ import type { E164, InboundMessageId, MessageId } from '../core/ids.ts';
 import { CHANNELS, type Channel } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { parsePhone } from '../core/patients/phone-number.ts';
-import { measureSegments } from '../core/messaging/segments.ts';
 import { applyConsentChange } from './consent-changes.ts';
 import type { AppDeps } from './context.ts';
 import type { PatientRecord, StoreSession } from './ports.ts';
+import { composedMessage } from './composed-message.ts';
 
 export interface InboundCommand {
   readonly from: Phi<string>;
@@ -71,29 +71,7 @@ async function queueKeywordReply(
 ): Promise<MessageId> {
   const id = deps.ids.uuid() as MessageId;
   await tx.messages.queue(
-    {
-      id,
-      patientId: patient.id,
-      wardId: patient.wardId,
-      channel,
-      category: 'administrative',
-      purpose: 'care',
-      body: phi(body),
-      template: null,
-      delivery: 'direct',
-      secure: null,
-      relatedRecord: null,
-      consentBasis: 'keyword-reply',
-      overrideJustification: null,
-      inReplyTo,
-      sender: SYSTEM,
-      idempotencyKey: null,
-      requestHash: null,
-      mediaUrls: null,
-      urgent: false,
-      exempt: false,
-      size: measureSegments(body),
-    },
+    composedMessage({ id, patientId: patient.id, wardId: patient.wardId, channel, category: 'administrative', purpose: 'care', body: phi(body), consentBasis: 'keyword-reply', inReplyTo, sender: SYSTEM }),
     [
       {
         actor: SYSTEM,

@@ -3,7 +3,6 @@ import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { MessageId } from '../core/ids.ts';
 import { canTransition } from '../core/messaging/delivery-status.ts';
-import { measureSegments } from '../core/messaging/segments.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import {
   answerSecureLink,
@@ -20,6 +19,7 @@ import type { AppDeps } from './context.ts';
 import type { SecureLinkChanges, SecureLinkRecord, StoreSession, ThrottleSubject } from './ports.ts';
 import { drawCode, hashSecret, linkLanguage, newSessionSecret, verificationCodeText, type LinkLanguage } from './secure-links.ts';
 import { toStatusChangeBatch } from './status-changes.ts';
+import { composedMessage } from './composed-message.ts';
 
 /**
  * The patient's side of a secure link (issue 4 item 5; docs/secure-links.md): open it, prove who you are with the
@@ -250,7 +250,7 @@ async function queueCode(deps: AppDeps, tx: StoreSession, req: PatientRequest, l
   // code the same way (never over an opt-out).
   const consentBasis = notice.consentBasis === 'override' ? 'override' : 'consent';
   await tx.messages.queue(
-    {
+    composedMessage({
       id,
       patientId: link.patientId,
       wardId: notice.wardId,
@@ -258,21 +258,10 @@ async function queueCode(deps: AppDeps, tx: StoreSession, req: PatientRequest, l
       category: 'administrative',
       purpose: notice.purpose,
       body: phi(body),
-      template: null,
-      delivery: 'direct',
-      secure: null,
       relatedRecord: { type: SECURE_LINK_CODE_RECORD, id: link.id },
       consentBasis,
-      overrideJustification: null,
-      inReplyTo: null,
       sender: SYSTEM,
-      idempotencyKey: null,
-      requestHash: null,
-      mediaUrls: null,
-      urgent: false,
-      exempt: false,
-      size: measureSegments(body),
-    },
+    }),
     [
       { actor: SYSTEM, action: 'message.queued', outcome: 'success', reason: null, details: { channel: notice.channel, category: 'administrative', purpose: notice.purpose, consentBasis }, ...target },
       linkAudit(req, link, { actor: SYSTEM, action: 'secure-link.code-sent', outcome: 'success', reason: null, details: { codeMessageId: id } }),

@@ -4,14 +4,13 @@ import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import { decideConsent } from '../core/consent/consent.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
-import { measureSegments } from '../core/messaging/segments.ts';
-import { reveal } from '../core/phi/phi.ts';
 import { secureLinkStatus, type SecureLinkStatus } from '../core/secure-link/secure-link.ts';
 import { requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageRecord, SecureLinkRecord } from './ports.ts';
 import { mintSecureLink } from './secure-links.ts';
 import { renderSecureNotice } from './templates.ts';
+import { composedMessage } from './composed-message.ts';
 
 /**
  * Staff operations on secure links (issue 4 item 5; docs/secure-links.md): see a link's state (never its token or
@@ -162,7 +161,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
   await deps.store.transaction(async (tx) => {
     const revoked = await tx.secureLinks.revoke({ messageIds: [contentId] }, { at: now, by: actor, reason: 'reissued' });
     await tx.messages.queue(
-      {
+      composedMessage({
         id: noticeId,
         patientId: message.patientId,
         wardId: message.wardId,
@@ -172,19 +171,10 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
         body: notice.body,
         template: notice.template,
         delivery: 'secure',
-        secure: null,
         relatedRecord: message.relatedRecord,
         consentBasis: 'consent',
-        overrideJustification: null,
-        inReplyTo: null,
         sender: actor,
-        idempotencyKey: null,
-        requestHash: null,
-        mediaUrls: null,
-        urgent: false,
-        exempt: false,
-        size: measureSegments(reveal(notice.body)),
-      },
+      }),
       [
         { actor, action: 'message.queued', outcome: 'success', reason: null, details: { ...details, consentBasis: 'consent' }, ...target },
         ...revoked.map((l) => revokedAudit({ actor, requestId: ctx.requestId }, l, 'reissued')),
