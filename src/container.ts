@@ -13,6 +13,7 @@ import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
 import { createFieldCipher } from './adapters/crypto/field-cipher.ts';
 import { migrate, openDatabase, type DatabaseHandle, type DatabaseOptions } from './adapters/db/database.ts';
 import { createKyselyStore } from './adapters/db/store.ts';
+import { ensureSeededPermissionSets } from './app/permission-sets.ts';
 import { ensureStarterLibrary } from './app/templates.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
 import type { Config, TwilioConfig, WhatsAppCloudConfig } from './config.ts';
@@ -143,6 +144,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   const keys = config.crypto ?? (await loadOrCreateDevKeys(config.dataDir));
   const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID);
+  await ensureSeededPermissionSets(store, (overrides.clock ?? systemClock).now());
   await ensureStarterLibrary(store, (overrides.clock ?? systemClock).now());
 
   // Receipts and wake-ups close over `deps` and `worker`; both exist before the first message can be sent.
@@ -160,15 +162,15 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     logger,
     senders: carriers.senders,
     authenticate: (token) => authenticate(token),
+    forgetAccess: (principalId) => {
+      authenticate.forget(principalId);
+    },
     signIn: {
       idleMs: config.signIn.idleMs,
       maxMs: config.signIn.maxMs,
       requireMfa: config.signIn.requireMfa,
       secureCookies: config.http.publicUrl.startsWith('https://'),
       passwords: createArgon2Hasher(),
-      forgetPrincipal: (principalId) => {
-        authenticate.forget(principalId);
-      },
       oidc:
         config.signIn.oidc === null
           ? null

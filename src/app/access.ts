@@ -1,4 +1,4 @@
-import { auditActorOf, canAccessPatient, type PatientScope, hasPermission, type Actor } from '../core/access/actor.ts';
+import { auditActorOf, canAccessPatient, type PatientScope, hasPermission } from '../core/access/actor.ts';
 import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
@@ -79,9 +79,4 @@ export async function loadAccessiblePatient(
  */
 export async function loadPatientSendState(session: StoreSession, ctx: RequestContext, patientId: PatientId): Promise<PatientSendState> {
   return visibleOrDeny(session, ctx, patientId, await session.patients.getSendState(patientId));
-}
-
-/** @param actor - the caller @returns the wards it may see, or null for every ward */
-export function visibleWards(actor: Actor): Actor['wardIds'] | null {
-  return canAccessPatient(actor, { wardId: null }) ? null : actor.wardIds;
 }

@@ -1,4 +1,5 @@
 import type { Actor } from '../core/access/actor.ts';
+import type { PrincipalId } from '../core/ids.ts';
 import type { Organisation } from '../core/consent/keyword-replies.ts';
 import type { Logger } from '../logger.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
@@ -21,6 +22,11 @@ export interface AppDeps {
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;
+  /**
+   * Drops this process's cached access of one principal, or of everyone (a permission set changed), so the change
+   * applies at the next request here (other processes within WARDLINE_TOKEN_CACHE_MS).
+   */
+  readonly forgetAccess: (principalId?: PrincipalId) => void;
   /** Staff sign-in settings and services (issue 5 item 1); absent where no browser signs in. */
   readonly signIn?: SignInServices;
   /** Wakes the in-process dispatcher after a commit (no-op when dispatch runs elsewhere). */

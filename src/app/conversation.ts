@@ -1,11 +1,11 @@
-import { auditActorOf, hasPermission } from '../core/access/actor.ts';
+import { auditActorOf, hasPermission, visibilityFilter } from '../core/access/actor.ts';
 import { viewPermission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { InboundMessageId, PatientId, PrincipalId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
-import { loadAccessiblePatient, visibleWards } from './access.ts';
+import { loadAccessiblePatient } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { InboundRecord, MessageRecord } from './ports.ts';
 
@@ -29,7 +29,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
   if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Reading a conversation needs a message.view permission.');
   await loadAccessiblePatient(deps.store, ctx, patientId);
   const [messages, replies] = await Promise.all([
-    deps.store.messages.list({ wardIds: visibleWards(ctx.actor), categories, limit, patientId }),
+    deps.store.messages.list({ visibility: visibilityFilter(ctx.actor), categories, limit, patientId }),
     deps.store.inbound.ofPatient(patientId, limit),
   ]);
   const actor = auditActorOf(ctx.actor);

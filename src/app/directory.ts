@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { auditActorOf, type Actor, type PrincipalKind } from '../core/access/actor.ts';
-import type { PermissionSetName } from '../core/access/permissions.ts';
+import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PrincipalId, WardId } from '../core/ids.ts';
 import { requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
+import { requireKnownPermissionSets } from './permission-sets.ts';
+import type { PrincipalChange, PrincipalRecord } from './ports.ts';
 
 /** @param token - a bearer token @returns its SHA-256 digest, the only form stored */
 export function hashToken(token: string): string {
@@ -15,7 +17,7 @@ export function hashToken(token: string): string {
  * Resolves a bearer token to its actor, or null for an unknown, expired or revoked token or a disabled principal.
  * `forget` drops a principal's cached look-ups (deactivation, revocation in this process).
  */
-export type Authenticator = ((token: string) => Promise<Actor | null>) & { forget(principalId: PrincipalId): void };
+export type Authenticator = ((token: string) => Promise<Actor | null>) & { forget(principalId?: PrincipalId): void };
 
 /**
  * Bearer-token authentication with a short cache of successful look-ups, because every API call authenticates.
@@ -45,7 +47,8 @@ export function createAuthenticator(
     return found.actor;
   };
   return Object.assign(authenticate, {
-    forget(principalId: PrincipalId) {
+    forget(principalId?: PrincipalId) {
+      if (principalId === undefined) cache.clear();
       for (const [hash, entry] of cache) if (entry.actor.id === principalId) cache.delete(hash);
     },
   });
@@ -73,7 +76,7 @@ export interface CreatePrincipalCommand {
   readonly username: string | null;
   readonly displayName: string;
   readonly passwordHash: string | null;
-  readonly permissionSets: readonly PermissionSetName[];
+  readonly permissionSets: readonly string[];
   readonly wardIds: readonly WardId[];
 }
 
@@ -92,13 +95,8 @@ export async function createPrincipal(
   if (cmd.username !== null && (await deps.store.principals.usernameTaken(cmd.username))) {
     throw new DomainError('CONFLICT', 'This username is taken.');
   }
-  for (const wardId of cmd.wardIds) {
-    if (!(await deps.store.wards.exists(wardId))) {
-      throw new DomainError('VALIDATION_FAILED', 'wardIds names a ward that does not exist.', {
-        issues: [{ pointer: '/body/wardIds', message: 'names a ward that does not exist' }],
-      });
-    }
-  }
+  await requireKnownPermissionSets(deps, cmd.permissionSets, '/body/permissionSets');
+  await requireKnownWards(deps, cmd.wardIds);
   const id = deps.ids.uuid() as PrincipalId;
   await deps.store.transaction(async (tx) => {
     await tx.principals.insert({ ...cmd, id, disabledAt: null, createdBy: ctx.actor.id });
@@ -117,18 +115,70 @@ export async function createPrincipal(
   return { id };
 }
 
+async function requireKnownWards(deps: AppDeps, wardIds: readonly WardId[]): Promise<void> {
+  for (const wardId of wardIds) {
+    if (!(await deps.store.wards.exists(wardId))) {
+      throw new DomainError('VALIDATION_FAILED', 'wardIds names a ward that does not exist.', {
+        issues: [{ pointer: `/body/wardIds/${wardIds.indexOf(wardId)}`, message: 'names a ward that does not exist' }],
+      });
+    }
+  }
+}
+
+/**
+ * Changes a principal's permission sets, wards or display name (a permission change, audited). Its access changes
+ * at its next request: this process forgets its cached look-ups at once.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param principalId - whose
+ * @param change - what to replace (absent fields stay)
+ */
+export async function updatePrincipal(deps: AppDeps, ctx: RequestContext, principalId: PrincipalId, change: PrincipalChange): Promise<PrincipalRecord> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  const before = await deps.store.principals.get(principalId);
+  if (before === null) throw new DomainError('NOT_FOUND', 'No principal has this id.');
+  if (change.permissionSets !== undefined) await requireKnownPermissionSets(deps, change.permissionSets, '/body/permissionSets');
+  if (change.wardIds !== undefined) await requireKnownWards(deps, change.wardIds);
+  const after: PrincipalRecord = { ...before, ...change };
+  const listed = (xs: readonly string[]) => [...xs].sort().join(',');
+  await deps.store.transaction(async (tx) => {
+    await tx.principals.update(principalId, change);
+    await tx.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'principal.updated',
+      outcome: 'success',
+      targetType: 'principal',
+      targetId: principalId,
+      patientId: null,
+      reason: null,
+      requestId: ctx.requestId,
+      details: {
+        permissionSetsBefore: listed(before.permissionSets),
+        permissionSets: listed(after.permissionSets),
+        wardIdsBefore: listed(before.wardIds),
+        wardIds: listed(after.wardIds),
+        displayNameChanged: after.displayName !== before.displayName,
+      },
+    });
+  });
+  deps.forgetAccess(principalId);
+  return after;
+}
+
 /**
  * Issues a bearer token for a principal. The token is returned once; only its hash is kept.
  * @param deps - app dependencies
  * @param ctx - the caller; needs `user.admin`
  * @param principalId - whose token
  * @param expiresAt - optional expiry
+ * @param scopes - optional: the only permissions the token carries (of those its principal holds); null for all
  */
 export async function issueToken(
   deps: AppDeps,
   ctx: RequestContext,
   principalId: PrincipalId,
   expiresAt: Date | null,
+  scopes: readonly Permission[] | null = null,
 ): Promise<{ id: string; token: string }> {
   await requirePermission(deps.store, ctx, 'user.admin');
   const principal = await deps.store.principals.get(principalId);
@@ -139,8 +189,8 @@ export async function issueToken(
   const token = deps.ids.token();
   const id = deps.ids.uuid();
   await deps.store.transaction(async (tx) => {
-    await tx.tokens.insert({ id, principalId, tokenHash: hashToken(token), expiresAt });
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.issued', outcome: 'success', targetType: 'token', targetId: id, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId } });
+    await tx.tokens.insert({ id, principalId, tokenHash: hashToken(token), expiresAt, scopes });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.issued', outcome: 'success', targetType: 'token', targetId: id, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId, scopes: scopes === null ? null : scopes.join(',') } });
   });
   return { id, token };
 }
@@ -162,13 +212,13 @@ export async function bootstrapAdmin(deps: AppDeps, configured: string | null): 
     }
     if (configured !== null) {
       if (!(await tx.tokens.exists(hashToken(configured)))) {
-        await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(configured), expiresAt: null });
+        await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(configured), expiresAt: null, scopes: null });
       }
       return { generatedToken: null };
     }
     if (existing !== null) return { generatedToken: null };
     const token = deps.ids.token();
-    await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(token), expiresAt: null });
+    await tx.tokens.insert({ id: deps.ids.uuid(), principalId: adminId, tokenHash: hashToken(token), expiresAt: null, scopes: null });
     return { generatedToken: token };
   });
 }

@@ -1,6 +1,6 @@
-import type { Actor } from '../core/access/actor.ts';
+import { actorOf, canPlaceInWard, NO_SHARING, type Actor } from '../core/access/actor.ts';
+import { SEEDED_PERMISSION_SETS } from '../core/access/permissions.ts';
 import { FIELD_RULE_TEXT, isCalendarDate, isLanguageTag, isTimeZone, NAME_MAX_LENGTH } from '../core/patients/patient-fields.ts';
-import { canAccessPatient } from '../core/access/actor.ts';
 import { DomainError } from '../core/errors.ts';
 import { isUuid, type PatientId, type PrincipalId, type WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
@@ -23,7 +23,12 @@ const REQUIRED_COLUMNS: readonly ImportColumn[] = ['givenName', 'familyName', 'b
 
 /** The administrator created by `bootstrapAdmin`; the CLI imports as this principal. */
 export const ADMIN_PRINCIPAL_ID = '00000000-0000-4000-8000-000000000001' as PrincipalId;
-export const ADMIN_ACTOR: Actor = { id: ADMIN_PRINCIPAL_ID, kind: 'user', permissionSets: ['administrator'], wardIds: [] };
+export const ADMIN_ACTOR: Actor = actorOf(
+  { id: ADMIN_PRINCIPAL_ID, kind: 'user', permissionSets: ['administrator'] },
+  [SEEDED_PERMISSION_SETS.administrator],
+  NO_SHARING,
+  null,
+);
 
 /** One problem with one row: `line N: <field> <reason>`. The reason is a fixed sentence, never the value. */
 export interface RowIssue {
@@ -207,7 +212,7 @@ export async function importPatients(
   options: ImportOptions = {},
 ): Promise<{ imported: number }> {
   await requirePermission(deps.store, ctx, 'patient.manage');
-  if (!patients.every((p) => canAccessPatient(ctx.actor, p))) {
+  if (!patients.every((p) => canPlaceInWard(ctx.actor, p.wardId))) {
     throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
   }
   const batchSize = Math.max(1, options.batchSize ?? 500);

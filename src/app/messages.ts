@@ -1,11 +1,10 @@
-import { auditActorOf, canAccessPatient, hasPermission } from '../core/access/actor.ts';
+import { auditActorOf, canAccessPatient, hasPermission, visibilityFilter } from '../core/access/actor.ts';
 import { viewPermission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId, PrincipalId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
-import { visibleWards } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { MessageRecord, StatusEventRecord } from './ports.ts';
 
@@ -25,7 +24,7 @@ export async function getMessage(
   const visible =
     message !== null &&
     hasPermission(ctx.actor, viewPermission(message.category)) &&
-    canAccessPatient(ctx.actor, { wardId: message.wardId });
+    canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
   if (message === null || !visible) {
     if (message !== null) {
       await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
@@ -60,7 +59,7 @@ export async function listMessages(
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
   if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Listing messages needs a message.view permission.');
   const rows = await deps.store.messages.list({
-    wardIds: visibleWards(ctx.actor),
+    visibility: visibilityFilter(ctx.actor),
     categories,
     limit: q.limit,
     ...(q.patientId === undefined ? {} : { patientId: q.patientId }),

@@ -1,4 +1,4 @@
-import { auditActorOf, canAccessPatient } from '../core/access/actor.ts';
+import { auditActorOf, canPlaceInWard } from '../core/access/actor.ts';
 import { DomainError, type FieldIssue } from '../core/errors.ts';
 import type { E164, PatientId, WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
@@ -94,7 +94,7 @@ export async function createPatient(
       issues: [{ pointer: '/body/wardId', message: 'wardId names no ward' }],
     });
   }
-  if (!canAccessPatient(ctx.actor, { wardId })) {
+  if (!canPlaceInWard(ctx.actor, wardId)) {
     throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
   }
   const id = deps.ids.uuid() as PatientId;

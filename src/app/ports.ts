@@ -1,5 +1,5 @@
-import type { Actor, AuditActor, PrincipalKind } from '../core/access/actor.ts';
-import type { PermissionSetName } from '../core/access/permissions.ts';
+import type { Actor, AuditActor, PrincipalKind, VisibilityFilter } from '../core/access/actor.ts';
+import type { Permission } from '../core/access/permissions.ts';
 import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import type { InboundIntent } from '../core/consent/inbound-intent.ts';
 import type {
@@ -193,8 +193,8 @@ export interface MessageFilter {
   readonly patientId?: PatientId;
   readonly from?: Date;
   readonly to?: Date;
-  /** Record-level sharing: null means every ward. */
-  readonly wardIds: readonly WardId[] | null;
+  /** Record-level sharing (`visibilityFilter`): null means every patient. */
+  readonly visibility: VisibilityFilter | null;
   readonly categories: readonly Category[];
   readonly limit: number;
   readonly before?: { readonly createdAt: Date; readonly id: MessageId };
@@ -232,9 +232,23 @@ export interface PrincipalRecord {
   readonly kind: PrincipalKind;
   readonly username: string | null;
   readonly displayName: string;
-  readonly permissionSets: readonly PermissionSetName[];
+  readonly permissionSets: readonly string[];
   readonly wardIds: readonly WardId[];
   readonly disabledAt: Date | null;
+}
+
+export interface PrincipalChange {
+  readonly displayName?: string;
+  readonly permissionSets?: readonly string[];
+  readonly wardIds?: readonly WardId[];
+}
+
+export interface PermissionSetRecord {
+  readonly name: string;
+  readonly label: string;
+  readonly permissions: readonly Permission[];
+  readonly orgWide: boolean;
+  readonly seeded: boolean;
 }
 
 export interface InboundRecord {
@@ -337,20 +351,35 @@ export interface StoreSession {
     /** When each patient last wrote on a channel (the WhatsApp customer service window). */
     lastReceived(patientIds: readonly PatientId[], channel: Channel): Promise<Map<PatientId, Date>>;
     insert(record: InboundRecord & { readonly fromIndex: Phi<E164>; readonly body: Phi<string>; readonly providerMessageId: string | null }): Promise<void>;
-    list(filter: { readonly needsReview: boolean; readonly wardIds: readonly WardId[] | null; readonly limit: number }): Promise<InboundRecord[]>;
+    list(filter: { readonly needsReview: boolean; readonly visibility: VisibilityFilter | null; readonly limit: number }): Promise<InboundRecord[]>;
     /** A patient's replies, newest first, bodies decrypted — only for reading a conversation (`app/conversation.ts`). */
     ofPatient(patientId: PatientId, limit: number): Promise<(InboundRecord & { readonly body: Phi<string> })[]>;
   };
   readonly principals: {
     insert(principal: PrincipalRecord & { readonly createdBy: PrincipalId | null; readonly passwordHash: string | null }): Promise<void>;
     get(id: PrincipalId): Promise<PrincipalRecord | null>;
+    /** Replaces what is given of a principal's sets, wards and name; @returns false when no principal has this id */
+    update(id: PrincipalId, change: PrincipalChange): Promise<boolean>;
     usernameTaken(username: string): Promise<boolean>;
   };
   readonly tokens: {
-    insert(token: { readonly id: string; readonly principalId: PrincipalId; readonly tokenHash: string; readonly expiresAt: Date | null }): Promise<void>;
+    insert(token: { readonly id: string; readonly principalId: PrincipalId; readonly tokenHash: string; readonly expiresAt: Date | null; readonly scopes: readonly Permission[] | null }): Promise<void>;
     /** The active principal behind a token hash and the token's expiry, if the token is valid at `now`. */
     resolve(tokenHash: string, now: Date): Promise<{ actor: Actor; expiresAt: Date | null } | null>;
     exists(tokenHash: string): Promise<boolean>;
+  };
+  /** Permission sets as data (issue 5 item 2): seeded at start, extended by administrators. */
+  readonly permissionSets: {
+    list(): Promise<PermissionSetRecord[]>;
+    get(name: string): Promise<PermissionSetRecord | null>;
+    /** @returns the given names that name no set */
+    unknown(names: readonly string[]): Promise<string[]>;
+    /** @returns false when the name is taken */
+    insert(set: PermissionSetRecord & { readonly createdBy: PrincipalId }): Promise<boolean>;
+    /** Changes a set administrators made; @returns false when no such custom set exists */
+    update(name: string, change: Pick<PermissionSetRecord, 'label' | 'permissions' | 'orgWide'>, at: Date): Promise<boolean>;
+    /** Writes the seeded sets as Wardline defines them (at start). */
+    seed(sets: readonly PermissionSetRecord[], at: Date): Promise<void>;
   };
   readonly wards: {
     insert(ward: { readonly id: WardId; readonly name: string }): Promise<void>;
@@ -419,7 +448,7 @@ export interface StoreSession {
 
 /** A local account as sign-in sees it; the TOTP secrets are decrypted, and wrapped so they cannot be logged. */
 export interface LocalCredentials {
-  readonly actor: Actor;
+  readonly actor: Pick<Actor, 'id' | 'kind' | 'permissionSets'>;
   readonly username: string;
   readonly displayName: string;
   readonly disabled: boolean;
@@ -482,8 +511,6 @@ export interface SignInServices {
   /** Cookies carry `Secure` (and the `__Host-` name prefix) when the public URL is https. */
   readonly secureCookies: boolean;
   readonly passwords: PasswordHasher;
-  /** Drops a principal's cached token look-ups in this process (deactivation, revocation). */
-  readonly forgetPrincipal: (principalId: PrincipalId) => void;
   readonly oidc: OidcRelyingParty | null;
 }
 
@@ -504,7 +531,8 @@ export interface SignInStore {
   putFailures(subject: SignInSubject, state: FailureWindow): Promise<void>;
   clearFailures(subject: SignInSubject): Promise<void>;
   insertSession(session: NewStaffSession): Promise<void>;
-  sessionBySecretHash(secretHash: string): Promise<StaffSessionRecord | null>;
+  /** The session and its principal's access as of `now` (`loadActor`). */
+  sessionBySecretHash(secretHash: string, now: Date): Promise<StaffSessionRecord | null>;
   touchSession(id: string, at: Date): Promise<void>;
   /** @returns false when the session had already ended */
   endSession(id: string, at: Date, reason: StaffSessionEndReason): Promise<boolean>;

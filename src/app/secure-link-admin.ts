@@ -63,7 +63,7 @@ function summary(link: SecureLinkRecord, now: Date): SecureLinkSummary {
  */
 async function loadLinks(deps: AppDeps, ctx: RequestContext, id: MessageId): Promise<{ message: MessageRecord; links: SecureLinkRecord[] }> {
   const message = await deps.store.messages.get(id);
-  const visible = message !== null && hasPermission(ctx.actor, viewPermission(message.category)) && canAccessPatient(ctx.actor, { wardId: message.wardId });
+  const visible = message !== null && hasPermission(ctx.actor, viewPermission(message.category)) && canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
   if (message === null || !visible) {
     if (message !== null) {
       await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });

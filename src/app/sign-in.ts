@@ -65,7 +65,7 @@ function audit(client: ClientInfo, e: Omit<AuditEventInput, 'requestId' | 'patie
   return { ...e, patientId: null, requestId: client.requestId, details: { ...e.details, sourceIp: client.sourceIp } };
 }
 
-function viewOf(secret: string, s: Pick<StaffSessionRecord, 'actor' | 'username' | 'displayName' | 'method' | 'enrolmentOnly' | 'idleMs' | 'expiresAt'>, now: Date): SessionView {
+function viewOf(secret: string, s: Pick<StaffSessionRecord, 'username' | 'displayName' | 'method' | 'enrolmentOnly' | 'idleMs' | 'expiresAt'> & { actor: Pick<Actor, 'id' | 'kind' | 'permissionSets'> }, now: Date): SessionView {
   return {
     csrfToken: csrfTokenOf(secret),
     expiresAt: sessionDeadline(s, now).toISOString(),
@@ -81,7 +81,7 @@ function viewOf(secret: string, s: Pick<StaffSessionRecord, 'actor' | 'username'
 async function openSession(
   deps: AppDeps,
   session: StoreSession,
-  who: { actor: Actor; username: string | null; displayName: string },
+  who: { actor: Pick<Actor, 'id' | 'kind' | 'permissionSets'>; username: string | null; displayName: string },
   how: { method: 'password' | 'oidc'; mfa: boolean; enrolmentOnly: boolean },
   client: ClientInfo,
 ): Promise<{ secret: string; view: SessionView }> {
@@ -208,7 +208,7 @@ export interface ResolvedSession {
  */
 export async function resolveSession(deps: AppDeps, secret: string, client: ClientInfo): Promise<ResolvedSession | null> {
   const now = deps.clock.now();
-  const record = await deps.store.signIn.sessionBySecretHash(hashToken(secret));
+  const record = await deps.store.signIn.sessionBySecretHash(hashToken(secret), deps.clock.now());
   if (record === null || record.endedAt !== null) return null;
   const state = record.principalDisabled ? 'deactivated' : sessionState(record, now);
   if (state === 'active') {
@@ -321,7 +321,7 @@ export async function deactivatePrincipal(deps: AppDeps, ctx: RequestContext, pr
     await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'principal.deactivated', outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, requestId: ctx.requestId, details: { sessionsEnded, tokensRevoked } });
     return { sessionsEnded, tokensRevoked };
   });
-  signInServices(deps).forgetPrincipal(principalId);
+  deps.forgetAccess(principalId);
   return result;
 }
 
@@ -339,5 +339,5 @@ export async function revokeToken(deps: AppDeps, ctx: RequestContext, tokenId: s
     await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.revoked', outcome: 'success', targetType: 'token', targetId: tokenId, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId: owner } });
     return owner;
   });
-  signInServices(deps).forgetPrincipal(principalId);
+  deps.forgetAccess(principalId);
 }

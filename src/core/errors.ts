@@ -23,6 +23,7 @@ export const ERROR_CATALOG = {
   CONSENT_REGRANT_REQUIRES_PATIENT: { status: 409, title: 'Only the patient can undo an opt-out' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'Idempotency key already used for a different request' },
   CONFLICT: { status: 409, title: 'Conflict with the current state' },
+  PERMISSION_SET_SEEDED: { status: 409, title: 'Seeded permission sets cannot be changed' },
   CONTACT_POINT_UNDELIVERABLE: { status: 409, title: 'The carrier reported that this number cannot receive these messages' },
   WHATSAPP_WINDOW_CLOSED: { status: 409, title: 'Outside the WhatsApp 24-hour customer service window' },
   EXEMPT_LIMIT_REACHED: { status: 409, title: 'Healthcare-exemption frequency limit reached' },

@@ -1,14 +1,18 @@
-import { sql, type Kysely } from 'kysely';
-import type { Actor } from '../../core/access/actor.ts';
-import type { PermissionSetName } from '../../core/access/permissions.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { isPermission } from '../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../core/ids.ts';
-import type { StoreSession } from '../../app/ports.ts';
-import type { Database } from './schema.ts';
+import type { PermissionSetRecord, StoreSession } from '../../app/ports.ts';
+import { loadActor } from './access.repository.ts';
+import type { Database, PermissionSetTable } from './schema.ts';
 
-/** Principals, their tokens (stored as SHA-256 hashes only) and wards. */
+function permissionSetOf(r: Selectable<PermissionSetTable>): PermissionSetRecord {
+  return { name: r.name, label: r.label, permissions: r.permissions.filter(isPermission), orgWide: r.org_wide, seeded: r.seeded };
+}
+
+/** Principals, their tokens (stored as SHA-256 hashes only), permission sets and wards. */
 export function createDirectoryRepositories(
   db: Kysely<Database>,
-): Pick<StoreSession, 'principals' | 'tokens' | 'wards'> {
+): Pick<StoreSession, 'principals' | 'tokens' | 'permissionSets' | 'wards'> {
   return {
     principals: {
       async insert(p) {
@@ -34,10 +38,22 @@ export function createDirectoryRepositories(
           kind: r.kind,
           username: r.username,
           displayName: r.display_name,
-          permissionSets: r.permission_sets as PermissionSetName[],
+          permissionSets: r.permission_sets,
           wardIds: r.ward_ids as WardId[],
           disabledAt: r.disabled_at,
         };
+      },
+      async update(id, change) {
+        const r = await db
+          .updateTable('principal')
+          .set({
+            ...(change.displayName === undefined ? {} : { display_name: change.displayName }),
+            ...(change.permissionSets === undefined ? {} : { permission_sets: [...change.permissionSets] }),
+            ...(change.wardIds === undefined ? {} : { ward_ids: [...change.wardIds] }),
+          })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        return r.numUpdatedRows > 0n;
       },
       async usernameTaken(username) {
         const r = await db.selectFrom('principal').select('id').where('username', '=', username).executeTakeFirst();
@@ -48,31 +64,70 @@ export function createDirectoryRepositories(
       async insert(t) {
         await db
           .insertInto('api_token')
-          .values({ id: t.id, principal_id: t.principalId, token_hash: t.tokenHash, expires_at: t.expiresAt })
+          .values({ id: t.id, principal_id: t.principalId, token_hash: t.tokenHash, expires_at: t.expiresAt, scopes: t.scopes === null ? null : [...t.scopes] })
           .execute();
       },
       async resolve(tokenHash, now) {
         const r = await db
           .selectFrom('api_token as t')
           .innerJoin('principal as p', 'p.id', 't.principal_id')
-          .select(['p.id', 'p.kind', 'p.permission_sets', 'p.ward_ids', 't.expires_at'])
+          .select(['t.principal_id', 't.scopes', 't.expires_at'])
           .where('t.token_hash', '=', tokenHash)
           .where('t.revoked_at', 'is', null)
           .where('p.disabled_at', 'is', null)
           .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]))
           .executeTakeFirst();
         if (r === undefined) return null;
-        const actor: Actor = {
-          id: r.id as PrincipalId,
-          kind: r.kind,
-          permissionSets: r.permission_sets as PermissionSetName[],
-          wardIds: r.ward_ids as WardId[],
-        };
-        return { actor, expiresAt: r.expires_at };
+        const actor = await loadActor(db, r.principal_id as PrincipalId, now, r.scopes);
+        return actor === null ? null : { actor, expiresAt: r.expires_at };
       },
       async exists(tokenHash) {
         const r = await db.selectFrom('api_token').select('id').where('token_hash', '=', tokenHash).executeTakeFirst();
         return r !== undefined;
+      },
+    },
+    permissionSets: {
+      async list() {
+        const rows = await db.selectFrom('permission_set').selectAll().orderBy('seeded', 'desc').orderBy('name').execute();
+        return rows.map(permissionSetOf);
+      },
+      async get(name) {
+        const r = await db.selectFrom('permission_set').selectAll().where('name', '=', name).executeTakeFirst();
+        return r === undefined ? null : permissionSetOf(r);
+      },
+      async unknown(names) {
+        if (names.length === 0) return [];
+        const rows = await db.selectFrom('permission_set').select('name').where('name', 'in', [...names]).execute();
+        const known = new Set(rows.map((r) => r.name));
+        return names.filter((n) => !known.has(n));
+      },
+      async insert(s) {
+        const r = await db
+          .insertInto('permission_set')
+          .values({ name: s.name, label: s.label, permissions: [...s.permissions], org_wide: s.orgWide, seeded: false, created_by: s.createdBy, updated_at: new Date() })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .executeTakeFirst();
+        return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      },
+      async update(name, change, at) {
+        const r = await db
+          .updateTable('permission_set')
+          .set({ label: change.label, permissions: [...change.permissions], org_wide: change.orgWide, updated_at: at })
+          .where('name', '=', name)
+          .where('seeded', '=', false)
+          .executeTakeFirst();
+        return r.numUpdatedRows > 0n;
+      },
+      async seed(sets, at) {
+        for (const s of sets) {
+          await db
+            .insertInto('permission_set')
+            .values({ name: s.name, label: s.label, permissions: [...s.permissions], org_wide: s.orgWide, seeded: true, updated_at: at })
+            .onConflict((oc) =>
+              oc.column('name').doUpdateSet({ label: s.label, permissions: [...s.permissions], org_wide: s.orgWide, seeded: true, updated_at: at }),
+            )
+            .execute();
+        }
       },
     },
     wards: {

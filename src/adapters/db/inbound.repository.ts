@@ -3,6 +3,7 @@ import type { Channel } from '../../core/messaging/channel.ts';
 import type { InboundMessageId, PatientId, WardId } from '../../core/ids.ts';
 import type { InboundRecord, StoreSession } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { visibleTo } from './access.repository.ts';
 import type { Database, InboundMessageTable } from './schema.ts';
 
 function toRecord(r: Selectable<InboundMessageTable>): InboundRecord {
@@ -52,9 +53,9 @@ export function createInboundRepository(db: Kysely<Database>, cipher: FieldCiphe
     },
     async list(f) {
       let q = db.selectFrom('inbound_message').selectAll().where('needs_review', '=', f.needsReview);
-      if (f.wardIds !== null) {
-        if (f.wardIds.length === 0) return [];
-        q = q.where('ward_id', 'in', [...f.wardIds]);
+      if (f.visibility !== null) {
+        if (f.visibility.wardIds.length === 0 && f.visibility.patientIds.length === 0) return [];
+        q = q.where(visibleTo(f.visibility));
       }
       const rows = await q.orderBy('received_at', 'desc').limit(f.limit).execute();
       return rows.map(toRecord);

@@ -9,6 +9,7 @@ import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../.
 import { auditRow } from './audit.repository.ts';
 import { secureLinkRow } from './secure-link.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { visibleTo } from './access.repository.ts';
 import type { Database, MessageTable } from './schema.ts';
 import { phi, reveal, type Phi } from '../../core/phi/phi.ts';
 
@@ -248,9 +249,9 @@ export function createMessageRepository(
     },
     async list(f) {
       let q = db.selectFrom('message').select(COLUMNS).where('category', 'in', [...f.categories]);
-      if (f.wardIds !== null) {
-        if (f.wardIds.length === 0) return [];
-        q = q.where('ward_id', 'in', [...f.wardIds]);
+      if (f.visibility !== null) {
+        if (f.visibility.wardIds.length === 0 && f.visibility.patientIds.length === 0) return [];
+        q = q.where(visibleTo(f.visibility));
       }
       if (f.patientId !== undefined) q = q.where('patient_id', '=', f.patientId);
       if (f.from !== undefined) q = q.where('created_at', '>=', f.from);

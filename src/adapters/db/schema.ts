@@ -30,6 +30,8 @@ export interface ApiTokenTable {
   created_at: CreatedAt;
   expires_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** A subset of the principal's permissions; null: all of them. */
+  scopes: string[] | null;
 }
 
 export interface PatientTable {
@@ -256,6 +258,67 @@ export interface Database {
   principal_credential: PrincipalCredentialTable;
   sign_in_failure: SignInFailureTable;
   principal_identity: PrincipalIdentityTable;
+  permission_set: PermissionSetTable;
+  care_team: CareTeamTable;
+  care_team_member: CareTeamMemberTable;
+  care_team_patient: CareTeamPatientTable;
+  patient_grant: PatientGrantTable;
+  security_event: SecurityEventTable;
+}
+
+export interface PermissionSetTable {
+  name: string;
+  label: string;
+  permissions: string[];
+  org_wide: boolean;
+  seeded: boolean;
+  created_at: CreatedAt;
+  created_by: string | null;
+  updated_at: Timestamp;
+}
+
+export interface CareTeamTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+  created_by: string | null;
+}
+
+export interface CareTeamMemberTable {
+  care_team_id: string;
+  principal_id: string;
+}
+
+export interface CareTeamPatientTable {
+  care_team_id: string;
+  patient_id: string;
+}
+
+export interface PatientGrantTable {
+  id: string;
+  kind: 'share' | 'breakglass';
+  patient_id: string;
+  principal_id: string;
+  reason_enc: string | null;
+  granted_by: string;
+  granted_at: Timestamp;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
+export interface SecurityEventTable {
+  id: string;
+  kind: string;
+  occurred_at: Timestamp;
+  principal_id: string | null;
+  patient_id: string | null;
+  details: JSONColumnType<Record<string, string | number | boolean | null>>;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  webhook_state: Generated<'none' | 'pending' | 'delivered' | 'failed'>;
+  webhook_attempts: Generated<number>;
+  webhook_next_at: Timestamp | null;
 }
 
 export interface StaffSessionTable {

@@ -1,10 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import type { Actor } from '../../core/access/actor.ts';
-import type { PermissionSetName } from '../../core/access/permissions.ts';
-import type { PrincipalId, WardId } from '../../core/ids.ts';
+import type { PrincipalId } from '../../core/ids.ts';
 import { phi, reveal } from '../../core/phi/phi.ts';
 import type { LocalCredentials, SignInStore, SignInSubject } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { loadActor } from './access.repository.ts';
 import type { Database } from './schema.ts';
 
 /** Failure rows whose window ended this long ago count for nothing: pruned as we go. */
@@ -14,17 +13,6 @@ function subjectKey(cipher: FieldCipher, subject: SignInSubject): string {
   return subject.kind === 'username'
     ? `user:${cipher.blindIndex(phi(`sign-in-user:${subject.username.toLowerCase()}`))}`
     : `address:${cipher.blindIndex(phi(`client-address:${reveal(subject.address)}`))}`;
-}
-
-interface PrincipalRow {
-  id: string;
-  kind: Actor['kind'];
-  permission_sets: string[];
-  ward_ids: string[];
-}
-
-function actorOf(r: PrincipalRow): Actor {
-  return { id: r.id as PrincipalId, kind: r.kind, permissionSets: r.permission_sets as PermissionSetName[], wardIds: r.ward_ids as WardId[] };
 }
 
 /**
@@ -38,13 +26,13 @@ export function createSignInRepository(db: Kysely<Database>, cipher: FieldCipher
     return db
       .selectFrom('principal as p')
       .leftJoin('principal_credential as c', 'c.principal_id', 'p.id')
-      .select(['p.id', 'p.kind', 'p.permission_sets', 'p.ward_ids', 'p.username', 'p.display_name', 'p.disabled_at', 'p.password_hash', 'c.mfa_required', 'c.totp_secret_enc', 'c.totp_pending_enc', 'c.totp_last_step']);
+      .select(['p.id', 'p.kind', 'p.permission_sets', 'p.username', 'p.display_name', 'p.disabled_at', 'p.password_hash', 'c.mfa_required', 'c.totp_secret_enc', 'c.totp_pending_enc', 'c.totp_last_step']);
   }
   type CredRow = NonNullable<Awaited<ReturnType<ReturnType<typeof credentialsQuery>['executeTakeFirst']>>>;
   function credentialsOf(r: CredRow | undefined): LocalCredentials | null {
     if (r === undefined || r.username === null) return null;
     return {
-      actor: actorOf(r),
+      actor: { id: r.id as PrincipalId, kind: r.kind, permissionSets: r.permission_sets },
       username: r.username,
       displayName: r.display_name,
       disabled: r.disabled_at !== null,
@@ -129,19 +117,21 @@ export function createSignInRepository(db: Kysely<Database>, cipher: FieldCipher
         })
         .execute();
     },
-    async sessionBySecretHash(secretHash) {
+    async sessionBySecretHash(secretHash, now) {
       const r = await db
         .selectFrom('staff_session as s')
         .innerJoin('principal as p', 'p.id', 's.principal_id')
         .select(['s.id as session_id', 's.method', 's.mfa', 's.enrolment_only', 's.created_at', 's.last_seen_at', 's.idle_ms', 's.expires_at', 's.ended_at', 's.end_reason'])
-        .select(['p.id', 'p.kind', 'p.permission_sets', 'p.ward_ids', 'p.username', 'p.display_name', 'p.disabled_at'])
+        .select(['p.id', 'p.username', 'p.display_name', 'p.disabled_at'])
         .where('s.secret_hash', '=', secretHash)
         .executeTakeFirst();
       if (r === undefined) return null;
+      const actor = await loadActor(db, r.id as PrincipalId, now, null);
+      if (actor === null) return null;
       return {
         id: r.session_id,
         principalId: r.id as PrincipalId,
-        actor: actorOf(r),
+        actor,
         username: r.username,
         displayName: r.display_name,
         principalDisabled: r.disabled_at !== null,

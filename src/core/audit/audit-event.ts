@@ -25,6 +25,19 @@ export const AUDIT_ACTIONS = [
   'inbound.flagged',
   'principal.created',
   'principal.deactivated',
+  'principal.updated',
+  'permission-set.created',
+  'permission-set.updated',
+  'care-team.created',
+  'care-team.changed',
+  'patient.shared',
+  'patient.share-revoked',
+  'breakglass.opened',
+  'breakglass.used',
+  'breakglass.closed',
+  'security-event.acknowledged',
+  'auth.password-reset',
+  'auth.totp-reset',
   'auth.signed-in',
   'auth.failed',
   'auth.locked',
@@ -69,7 +82,7 @@ export interface AuditEventInput {
   readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference' | 'session';
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference' | 'session' | 'permission-set' | 'care-team' | 'grant' | 'security-event';
   readonly targetId: string | null;
   readonly patientId: string | null;
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */

@@ -1,16 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PERMISSION_SET_NAMES } from '../../../core/access/permissions.ts';
+import { PERMISSION_SET_NAME_PATTERN, PERMISSIONS } from '../../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../../core/ids.ts';
 import type { AppDeps } from '../../../app/context.ts';
-import { createPrincipal, createWard, issueToken } from '../../../app/directory.ts';
+import { createPrincipal, createWard, issueToken, updatePrincipal } from '../../../app/directory.ts';
+import { createPermissionSet, listPermissionSets, updatePermissionSet } from '../../../app/permission-sets.ts';
 import { configureSignIn, deactivatePrincipal, hashNewPassword, revokeToken } from '../../../app/sign-in.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Uuid } from './schemas.ts';
 
-const PermissionSets = z.array(z.enum(PERMISSION_SET_NAMES as [string, ...string[]])).min(1).max(8);
+const PermissionSetName = z.string().regex(PERMISSION_SET_NAME_PATTERN, 'must be 2-63 characters: a-z, 0-9, _ (starting with a letter)');
+const PermissionSets = z.array(PermissionSetName).min(1).max(16);
+const Permissions = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length);
+const PermissionSetBody = z.object({ label: z.string().trim().min(1).max(100), permissions: Permissions, orgWide: z.boolean().default(false) }).strict();
+const PrincipalPatch = z
+  .object({ displayName: z.string().trim().min(1).max(100).optional(), permissionSets: PermissionSets.optional(), wardIds: z.array(Uuid).max(100).optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of displayName, permissionSets, wardIds');
 
-/** Wards, users, AI agents and tokens. */
+/** Wards, users, AI agents, tokens and permission sets. */
 export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post('/v1/wards', { schema: { tags: ['directory'], body: z.object({ name: z.string().trim().min(1).max(100) }).strict() } }, async (request, reply) => {
@@ -42,7 +50,7 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         username: b.username,
         displayName: b.displayName,
         passwordHash: b.password === undefined ? null : await hashNewPassword(deps, ctx, b.username, b.password),
-        permissionSets: b.permissionSets as (typeof PERMISSION_SET_NAMES)[number][],
+        permissionSets: b.permissionSets,
         wardIds: b.wardIds as WardId[],
       });
       if (b.mfaRequired !== undefined || b.oidcSubject !== undefined) await configureSignIn(deps, ctx, result.id, { mfaRequired: b.mfaRequired, oidcSubject: b.oidcSubject });
@@ -65,16 +73,39 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         username: null,
         displayName: b.displayName,
         passwordHash: null,
-        permissionSets: b.permissionSets as (typeof PERMISSION_SET_NAMES)[number][],
+        permissionSets: b.permissionSets,
         wardIds: b.wardIds as WardId[],
       });
       return reply.code(201).send(result);
     });
 
-    app.post('/v1/tokens', { schema: { tags: ['directory'], body: z.object({ principalId: Uuid, expiresAt: z.iso.datetime({ offset: true }).optional() }).strict() } }, async (request, reply) => {
+    const TokenBody = z.object({ principalId: Uuid, expiresAt: z.iso.datetime({ offset: true }).optional(), scopes: Permissions.min(1).optional() }).strict();
+    app.post('/v1/tokens', { schema: { tags: ['directory'], body: TokenBody } }, async (request, reply) => {
       const b = request.body;
-      const result = await issueToken(deps, contextOf(request), b.principalId as PrincipalId, b.expiresAt === undefined ? null : new Date(b.expiresAt));
-      return reply.code(201).send({ id: result.id, token: result.token, principalId: b.principalId });
+      const result = await issueToken(deps, contextOf(request), b.principalId as PrincipalId, b.expiresAt === undefined ? null : new Date(b.expiresAt), b.scopes ?? null);
+      return reply.code(201).send({ id: result.id, token: result.token, principalId: b.principalId, scopes: b.scopes ?? null });
+    });
+
+    for (const collection of ['users', 'agents'] as const) {
+      app.patch(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }), body: PrincipalPatch } }, async (request) => {
+        const b = request.body as { displayName?: string; permissionSets?: string[]; wardIds?: string[] };
+        const change = {
+          ...(b.displayName === undefined ? {} : { displayName: b.displayName }),
+          ...(b.permissionSets === undefined ? {} : { permissionSets: b.permissionSets }),
+          ...(b.wardIds === undefined ? {} : { wardIds: b.wardIds as WardId[] }),
+        };
+        const p = await updatePrincipal(deps, contextOf(request), request.params.id as PrincipalId, change);
+        return { id: p.id, kind: p.kind, displayName: p.displayName, permissionSets: p.permissionSets, wardIds: p.wardIds, disabled: p.disabledAt !== null };
+      });
+    }
+
+    app.get('/v1/permission-sets', { schema: { tags: ['directory'] } }, async () => ({ items: await listPermissionSets(deps) }));
+    app.post('/v1/permission-sets', { schema: { tags: ['directory'], body: PermissionSetBody.extend({ name: PermissionSetName }).strict() } }, async (request, reply) => {
+      const { name, ...cmd } = request.body;
+      return reply.code(201).send(await createPermissionSet(deps, contextOf(request), name, cmd));
+    });
+    app.put('/v1/permission-sets/:name', { schema: { tags: ['directory'], params: z.object({ name: PermissionSetName }), body: PermissionSetBody } }, async (request) => {
+      return updatePermissionSet(deps, contextOf(request), request.params.name, request.body);
     });
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { hasPermission } from '../../../core/access/actor.ts';
 import { DomainError } from '../../../core/errors.ts';
-import { visibleWards } from '../../../app/access.ts';
+import { visibilityFilter } from '../../../core/access/actor.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { contextOf } from '../plugins/auth.ts';
 
@@ -15,7 +15,7 @@ export function inboundRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const ctx = contextOf(request);
         if (!hasPermission(ctx.actor, 'consent.manage')) throw new DomainError('ACCESS_DENIED', 'The review queue needs consent.manage.');
-        const items = await deps.store.inbound.list({ needsReview: request.query.needsReview === 'true', wardIds: visibleWards(ctx.actor), limit: request.query.limit });
+        const items = await deps.store.inbound.list({ needsReview: request.query.needsReview === 'true', visibility: visibilityFilter(ctx.actor), limit: request.query.limit });
         return { items: items.map((i) => ({ ...i, receivedAt: i.receivedAt.toISOString() })) };
       },
     );
