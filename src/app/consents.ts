@@ -104,6 +104,7 @@ export async function getConsents(deps: AppDeps, ctx: RequestContext, patientId:
     patientId,
     reason: null,
     requestId: ctx.requestId,
+    details: { via: ctx.via },
   });
   return {
     current: CHANNELS_AND_PURPOSES.map(([channel, purpose]) => ({

@@ -55,8 +55,12 @@ export function senderFor(deps: Pick<AppDeps, 'senders'>, channel: Channel): Sen
   return deps.senders.find((s) => s.channels.includes(channel)) ?? null;
 }
 
-/** Who is asking, and under which request id (for audit correlation). */
+/** Through which interface a request came: the REST API (bearer token), the console (session cookie), MCP, or the CLI. */
+export type Interface = 'api' | 'console' | 'mcp' | 'cli';
+
+/** Who is asking, through which interface, and under which request id (for audit correlation). */
 export interface RequestContext {
   readonly actor: Actor;
   readonly requestId: string;
+  readonly via: Interface;
 }

@@ -22,9 +22,8 @@ export type ConversationEntry =
  * @param ctx - the caller; needs at least one `message.view.<category>`
  * @param patientId - the patient
  * @param limit - at most this many messages and this many replies are read; the newest `limit` entries are returned
- * @param via - the interface the read came through (audited), e.g. `mcp`
  */
-export async function readConversation(deps: AppDeps, ctx: RequestContext, patientId: PatientId, limit: number, via: string): Promise<ConversationEntry[]> {
+export async function readConversation(deps: AppDeps, ctx: RequestContext, patientId: PatientId, limit: number): Promise<ConversationEntry[]> {
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
   if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Reading a conversation needs a message.view permission.');
   await loadAccessiblePatient(deps.store, ctx, patientId);
@@ -40,7 +39,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
   for (const message of messages) {
     const body = await deps.store.messages.body(message.id);
     if (body === null) continue;
-    await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, requestId: ctx.requestId, details: { via } });
+    await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
     // The link in a secure notice is the patient's key to the content: never shown to staff or agents.
     outbound.push({ direction: 'outbound', at: message.createdAt, message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, senderName: names.get(message.sender.id) ?? null });
   }
@@ -55,7 +54,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
     patientId,
     reason: null,
     requestId: ctx.requestId,
-    details: { via, messages: outbound.length, replies: inbound.length },
+    details: { via: ctx.via, messages: outbound.length, replies: inbound.length },
   });
   return entries;
 }

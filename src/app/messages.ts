@@ -38,7 +38,7 @@ export async function getMessage(
     // Who sent it, by name: a person, an integration or an AI agent (labelled as such by its kind).
     message.sender.type === 'system' || message.sender.type === 'patient' ? Promise.resolve(null) : deps.store.principals.get(message.sender.id as PrincipalId),
   ]);
-  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId });
+  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
   if (body === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   // The link in a secure notice is the patient's key to the content: staff see that a link was sent, never the link.
   return { message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, content, timeline, senderName: sender?.displayName ?? null };
@@ -67,6 +67,6 @@ export async function listMessages(
     ...(q.to === undefined ? {} : { to: q.to }),
     ...(q.before === undefined ? {} : { before: q.before }),
   });
-  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.listed', outcome: 'success', targetType: 'patient', targetId: q.patientId ?? null, patientId: q.patientId ?? null, reason: null, requestId: ctx.requestId, details: { count: rows.length } });
+  await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.listed', outcome: 'success', targetType: 'patient', targetId: q.patientId ?? null, patientId: q.patientId ?? null, reason: null, requestId: ctx.requestId, details: { count: rows.length, via: ctx.via } });
   return rows;
 }

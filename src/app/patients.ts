@@ -130,6 +130,7 @@ export async function getPatient(deps: AppDeps, ctx: RequestContext, patientId: 
     patientId,
     reason: null,
     requestId: ctx.requestId,
+    details: { via: ctx.via },
   });
   return patient;
 }

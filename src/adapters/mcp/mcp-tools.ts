@@ -195,7 +195,7 @@ export function registerWardlineTools(server: McpServer, deps: AppDeps, ctx: Req
     },
     async ({ patientId, limit }) =>
       run(deps, ctx, 'read_conversation', async () => {
-        const entries = await readConversation(deps, ctx, patientId as PatientId, limit, 'mcp');
+        const entries = await readConversation(deps, ctx, patientId as PatientId, limit);
         return {
           patientId,
           items: entries.map((e) =>

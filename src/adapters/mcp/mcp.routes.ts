@@ -18,7 +18,7 @@ export const MCP_PATH = '/mcp';
 export function mcpRoutes(deps: AppDeps, contextOf: (request: FastifyRequest) => RequestContext, version: string) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(MCP_PATH, { schema: { hide: true } }, async (request, reply) => {
-      const ctx = contextOf(request);
+      const ctx: RequestContext = { ...contextOf(request), via: 'mcp' };
       const server = new McpServer({ name: 'wardline', version }, { capabilities: { tools: {} } });
       registerWardlineTools(server, deps, ctx);
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });

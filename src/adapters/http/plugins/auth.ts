@@ -69,5 +69,5 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
 /** @param request - an authenticated request @returns the use-case context */
 export function contextOf(request: FastifyRequest): RequestContext {
   if (request.actor === null) throw new DomainError('UNAUTHENTICATED');
-  return { actor: request.actor, requestId: request.id };
+  return { actor: request.actor, requestId: request.id, via: request.staffSession === null ? 'api' : 'console' };
 }
