@@ -267,6 +267,42 @@ describe.each(DATABASES)('staff sign-in (%s)', (database) => {
     expect((await audits('principal.deactivated')).map((a) => a.target_id)).toContain(id);
   });
 
+  it('lets an administrator reset a password and a lost second factor: sessions end, the lock clears, both audited', async () => {
+    const id = await givenAccount('nurse.forgetful');
+    const b = browser();
+    await signIn(b, 'nurse.forgetful');
+    const enrol = await call(b, 'POST', '/v1/session/totp');
+    const { secret } = enrol.json<{ secret: string }>();
+    secrets.push(secret);
+    expect((await call(b, 'POST', '/v1/session/totp/confirm', { payload: { code: totpCode(secret, clock.now()) } })).statusCode).toBe(204);
+    for (let i = 0; i < 5; i++) await signIn(browser(), 'nurse.forgetful', `wrong password ${i}`);
+    expect((await signIn(browser(), 'nurse.forgetful')).statusCode).toBe(423);
+
+    const NEW_PASSWORD = 'a brand new long passphrase';
+    secrets.push(NEW_PASSWORD);
+    const weak = await h.app.inject({ method: 'POST', url: `/v1/users/${id}/credentials-reset`, headers: h.admin, payload: { password: 'short' } });
+    expect(weak.json<{ code: string }>().code).toBe('PASSWORD_TOO_WEAK');
+    expect((await h.app.inject({ method: 'POST', url: `/v1/users/${id}/credentials-reset`, headers: h.admin, payload: {} })).statusCode).toBe(400);
+    const notAdmin = await givenAccount('nurse.notadmin', { permissionSets: ['nurse'] });
+    const nb = browser();
+    await signIn(nb, 'nurse.notadmin');
+    expect((await call(nb, 'POST', `/v1/users/${id}/credentials-reset`, { payload: { totp: true } })).json<{ code: string }>().code).toBe('ACCESS_DENIED');
+    expect(notAdmin).not.toBe(id);
+    expect((await call(b, 'GET', '/v1/session')).statusCode).toBe(200);
+
+    const res = await h.app.inject({ method: 'POST', url: `/v1/users/${id}/credentials-reset`, headers: h.admin, payload: { password: NEW_PASSWORD, totp: true } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ sessionsEnded: 1 });
+    expect((await call(b, 'GET', '/v1/session')).statusCode).toBe(401);
+    expect((await signIn(browser(), 'nurse.forgetful')).json<{ code: string }>().code).toBe('SIGN_IN_FAILED');
+    // Unlocked, and no second factor asked for until the user enrols a new one.
+    expect((await signIn(browser(), 'nurse.forgetful', NEW_PASSWORD)).statusCode).toBe(200);
+    expect((await audits('auth.password-reset')).map((a) => a.target_id)).toContain(id);
+    expect((await audits('auth.totp-reset')).map((a) => a.target_id)).toContain(id);
+    const ended = await h.container.database.db.selectFrom('staff_session').select('end_reason').where('principal_id', '=', id).where('end_reason', '=', 'credentials-reset').execute();
+    expect(ended).toHaveLength(1);
+  });
+
   it('revokes one API token at once', async () => {
     const id = await givenAccount('svc.revoke');
     const token = await h.app.inject({ method: 'POST', url: '/v1/tokens', headers: h.admin, payload: { principalId: id } });

@@ -459,7 +459,7 @@ export interface LocalCredentials {
   readonly totpLastStep: number | null;
 }
 
-export type StaffSessionEndReason = 'signed-out' | 'idle' | 'expired' | 'deactivated';
+export type StaffSessionEndReason = 'signed-out' | 'idle' | 'expired' | 'deactivated' | 'credentials-reset';
 
 export interface NewStaffSession {
   readonly id: string;
@@ -522,6 +522,8 @@ export interface SignInStore {
   setMfaRequired(principalId: PrincipalId, required: boolean): Promise<void>;
   /** Keeps a secret offered for enrolment until a code confirms it (null clears it). */
   setPendingTotp(principalId: PrincipalId, secret: Phi<string> | null): Promise<void>;
+  /** Removes the active and any pending TOTP secret (an administrator's reset); @returns false when there was none */
+  clearTotp(principalId: PrincipalId): Promise<boolean>;
   /** Makes the pending secret the active one, with the step of the confirming code as the last one used. */
   activateTotp(principalId: PrincipalId, step: number, at: Date): Promise<void>;
   /** Records an accepted code's step, atomically; false when a code of this step or a later one was already used. */

@@ -304,6 +304,34 @@ export async function configureSignIn(deps: AppDeps, ctx: RequestContext, princi
 }
 
 /**
+ * An administrator resets a user's password and/or second factor (a forgotten password, a lost phone). Every open
+ * session of the user ends, the username's failure counter and lock are cleared, and the reset is audited; the
+ * user signs in with the new password and, when a second factor is required, enrols a new one.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param principalId - the user
+ * @param reset - a new password (checked against the policy) and/or `totp: true` to remove the second factor
+ */
+export async function resetCredentials(deps: AppDeps, ctx: RequestContext, principalId: PrincipalId, reset: { password?: string | undefined; totp?: boolean | undefined }): Promise<{ sessionsEnded: number }> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  const account = await deps.store.signIn.credentialsOf(principalId);
+  if (account === null || account.actor.kind !== 'user') throw new DomainError('NOT_FOUND', 'No user with a username has this id.');
+  const passwordHash = reset.password === undefined ? null : await hashNewPassword(deps, ctx, account.username, reset.password);
+  const now = deps.clock.now();
+  const result = await deps.store.transaction(async (tx) => {
+    if (passwordHash !== null) await tx.signIn.setPassword(principalId, passwordHash);
+    const totpRemoved = reset.totp === true ? await tx.signIn.clearTotp(principalId) : false;
+    await tx.signIn.clearFailures({ kind: 'username', username: account.username });
+    const sessionsEnded = await tx.signIn.endSessionsOf(principalId, now, 'credentials-reset');
+    const audit = { actor: auditActorOf(ctx.actor), outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, requestId: ctx.requestId } as const;
+    if (passwordHash !== null) await tx.audit.append({ ...audit, action: 'auth.password-reset', details: { sessionsEnded } });
+    if (reset.totp === true) await tx.audit.append({ ...audit, action: 'auth.totp-reset', details: { sessionsEnded, totpRemoved } });
+    return { sessionsEnded };
+  });
+  return result;
+}
+
+/**
  * Deactivates a principal: every session ends and every API token is revoked in one transaction, and this
  * process's token cache forgets it (other processes within WARDLINE_TOKEN_CACHE_MS; docs/decisions/0010-staff-sign-in.md).
  * @param deps - app dependencies

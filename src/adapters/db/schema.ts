@@ -333,7 +333,7 @@ export interface StaffSessionTable {
   idle_ms: number;
   expires_at: Timestamp;
   ended_at: Timestamp | null;
-  end_reason: 'signed-out' | 'idle' | 'expired' | 'deactivated' | null;
+  end_reason: 'signed-out' | 'idle' | 'expired' | 'deactivated' | 'credentials-reset' | null;
 }
 
 export interface PrincipalCredentialTable {

@@ -75,6 +75,15 @@ export function createSignInRepository(db: Kysely<Database>, cipher: FieldCipher
         .where('totp_pending_enc', 'is not', null)
         .execute();
     },
+    async clearTotp(principalId) {
+      const r = await db
+        .updateTable('principal_credential')
+        .set({ totp_secret_enc: null, totp_pending_enc: null, totp_last_step: null, totp_enrolled_at: null })
+        .where('principal_id', '=', principalId)
+        .where((eb) => eb.or([eb('totp_secret_enc', 'is not', null), eb('totp_pending_enc', 'is not', null)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
     async acceptTotpStep(principalId, step) {
       const r = await db
         .updateTable('principal_credential')

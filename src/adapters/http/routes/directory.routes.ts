@@ -5,7 +5,7 @@ import type { PrincipalId, WardId } from '../../../core/ids.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { createPrincipal, createWard, issueToken, updatePrincipal } from '../../../app/directory.ts';
 import { createPermissionSet, listPermissionSets, updatePermissionSet } from '../../../app/permission-sets.ts';
-import { configureSignIn, deactivatePrincipal, hashNewPassword, revokeToken } from '../../../app/sign-in.ts';
+import { configureSignIn, deactivatePrincipal, hashNewPassword, resetCredentials, revokeToken } from '../../../app/sign-in.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Uuid } from './schemas.ts';
 
@@ -59,6 +59,14 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post('/v1/users/:id/deactivate', { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
       return deactivatePrincipal(deps, contextOf(request), request.params.id as PrincipalId);
+    });
+
+    const CredentialsReset = z
+      .object({ password: z.string().max(1024).optional(), totp: z.literal(true).optional() })
+      .strict()
+      .refine((b) => b.password !== undefined || b.totp === true, 'give a new password, or totp: true to remove the second factor, or both');
+    app.post('/v1/users/:id/credentials-reset', { schema: { tags: ['directory'], params: z.object({ id: Uuid }), body: CredentialsReset } }, async (request) => {
+      return resetCredentials(deps, contextOf(request), request.params.id as PrincipalId, request.body);
     });
 
     app.delete('/v1/tokens/:id', { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request, reply) => {
