@@ -115,6 +115,31 @@ export async function createPrincipal(
   return { id };
 }
 
+/**
+ * The directory an administrator manages: principals of one kind with their sets and wards (no secrets).
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param kind - users, agents or integrations
+ * @param limit - at most this many
+ */
+export async function listPrincipals(deps: AppDeps, ctx: RequestContext, kind: PrincipalKind, limit: number): Promise<PrincipalRecord[]> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  return deps.store.principals.list(kind, limit);
+}
+
+/**
+ * One principal, for an administrator.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `user.admin`
+ * @param principalId - whom
+ */
+export async function getPrincipal(deps: AppDeps, ctx: RequestContext, principalId: PrincipalId): Promise<PrincipalRecord> {
+  await requirePermission(deps.store, ctx, 'user.admin');
+  const p = await deps.store.principals.get(principalId);
+  if (p === null) throw new DomainError('NOT_FOUND', 'No principal has this id.');
+  return p;
+}
+
 async function requireKnownWards(deps: AppDeps, wardIds: readonly WardId[]): Promise<void> {
   for (const wardId of wardIds) {
     if (!(await deps.store.wards.exists(wardId))) {

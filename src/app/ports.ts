@@ -358,6 +358,8 @@ export interface StoreSession {
   readonly principals: {
     insert(principal: PrincipalRecord & { readonly createdBy: PrincipalId | null; readonly passwordHash: string | null }): Promise<void>;
     get(id: PrincipalId): Promise<PrincipalRecord | null>;
+    /** Principals of a kind, by display name (the directory an administrator manages). */
+    list(kind: PrincipalKind, limit: number): Promise<PrincipalRecord[]>;
     /** Replaces what is given of a principal's sets, wards and name; @returns false when no principal has this id */
     update(id: PrincipalId, change: PrincipalChange): Promise<boolean>;
     usernameTaken(username: string): Promise<boolean>;

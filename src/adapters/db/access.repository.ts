@@ -1,6 +1,5 @@
 import { sql, type ExpressionBuilder, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { actorOf, type Actor, type PrincipalKind, type VisibilityFilter } from '../../core/access/actor.ts';
-import type { Permission } from '../../core/access/permissions.ts';
 import type { PatientId, PrincipalId, WardId } from '../../core/ids.ts';
 import type { Database } from './schema.ts';
 
@@ -9,7 +8,7 @@ interface ActorRow {
   kind: PrincipalKind;
   permission_sets: string[];
   ward_ids: string[];
-  sets: { permissions: Permission[]; orgWide: boolean }[];
+  sets: { permissions: string[]; orgWide: boolean }[];
   patient_ids: string[];
   breakglass_ids: string[];
 }

@@ -1,12 +1,24 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { isPermission } from '../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../core/ids.ts';
-import type { PermissionSetRecord, StoreSession } from '../../app/ports.ts';
+import type { PermissionSetRecord, PrincipalRecord, StoreSession } from '../../app/ports.ts';
 import { loadActor } from './access.repository.ts';
-import type { Database, PermissionSetTable } from './schema.ts';
+import type { Database, PermissionSetTable, PrincipalTable } from './schema.ts';
 
 function permissionSetOf(r: Selectable<PermissionSetTable>): PermissionSetRecord {
   return { name: r.name, label: r.label, permissions: r.permissions.filter(isPermission), orgWide: r.org_wide, seeded: r.seeded };
+}
+
+function principalOf(r: Selectable<PrincipalTable>): PrincipalRecord {
+  return {
+    id: r.id as PrincipalId,
+    kind: r.kind,
+    username: r.username,
+    displayName: r.display_name,
+    permissionSets: r.permission_sets,
+    wardIds: r.ward_ids as WardId[],
+    disabledAt: r.disabled_at,
+  };
 }
 
 /** Principals, their tokens (stored as SHA-256 hashes only), permission sets and wards. */
@@ -32,16 +44,11 @@ export function createDirectoryRepositories(
       },
       async get(id) {
         const r = await db.selectFrom('principal').selectAll().where('id', '=', id).executeTakeFirst();
-        if (r === undefined) return null;
-        return {
-          id: r.id as PrincipalId,
-          kind: r.kind,
-          username: r.username,
-          displayName: r.display_name,
-          permissionSets: r.permission_sets,
-          wardIds: r.ward_ids as WardId[],
-          disabledAt: r.disabled_at,
-        };
+        return r === undefined ? null : principalOf(r);
+      },
+      async list(kind, limit) {
+        const rows = await db.selectFrom('principal').selectAll().where('kind', '=', kind).orderBy('display_name').orderBy('id').limit(limit).execute();
+        return rows.map(principalOf);
       },
       async update(id, change) {
         const r = await db

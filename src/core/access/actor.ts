@@ -1,5 +1,5 @@
 import type { PatientId, PrincipalId, WardId } from '../ids.ts';
-import { PERMISSIONS, type Permission, type PermissionSetDefinition } from './permissions.ts';
+import { PERMISSIONS, type Permission } from './permissions.ts';
 
 /** Kinds of principal that act in Wardline. Patients and the system act too, but never through a token. */
 export const PRINCIPAL_KINDS = ['user', 'agent', 'integration'] as const;
@@ -45,7 +45,7 @@ export const NO_SHARING: Sharing = { orgWide: false, wardIds: [], patientIds: []
  * @param sets - the definitions of the principal's permission sets
  * @param scopes - the token's scopes, or null (a session, or an unscoped token)
  */
-export function effectivePermissions(sets: readonly Pick<PermissionSetDefinition, 'permissions'>[], scopes: readonly string[] | null): Permission[] {
+export function effectivePermissions(sets: readonly { readonly permissions: readonly string[] }[], scopes: readonly string[] | null): Permission[] {
   const granted = new Set<string>(sets.flatMap((s) => s.permissions));
   return PERMISSIONS.filter((p) => granted.has(p) && (scopes === null || scopes.includes(p)));
 }
@@ -59,7 +59,7 @@ export function effectivePermissions(sets: readonly Pick<PermissionSetDefinition
  */
 export function actorOf(
   principal: { readonly id: PrincipalId; readonly kind: PrincipalKind; readonly permissionSets: readonly string[] },
-  sets: readonly Pick<PermissionSetDefinition, 'permissions' | 'orgWide'>[],
+  sets: readonly { readonly permissions: readonly string[]; readonly orgWide: boolean }[],
   sharing: Omit<Sharing, 'orgWide'>,
   scopes: readonly string[] | null,
 ): Actor {

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { PERMISSION_SET_NAME_PATTERN, PERMISSIONS } from '../../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../../core/ids.ts';
 import type { AppDeps } from '../../../app/context.ts';
-import { createPrincipal, createWard, issueToken, updatePrincipal } from '../../../app/directory.ts';
+import type { PrincipalRecord } from '../../../app/ports.ts';
+import { DomainError } from '../../../core/errors.ts';
+import { createPrincipal, createWard, getPrincipal, issueToken, listPrincipals, updatePrincipal } from '../../../app/directory.ts';
 import { createPermissionSet, listPermissionSets, updatePermissionSet } from '../../../app/permission-sets.ts';
 import { configureSignIn, deactivatePrincipal, hashNewPassword, resetCredentials, revokeToken } from '../../../app/sign-in.ts';
 import { contextOf } from '../plugins/auth.ts';
@@ -94,7 +96,16 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       return reply.code(201).send({ id: result.id, token: result.token, principalId: b.principalId, scopes: b.scopes ?? null });
     });
 
-    for (const collection of ['users', 'agents'] as const) {
+    const view = (p: PrincipalRecord) => ({ id: p.id, kind: p.kind, username: p.username, displayName: p.displayName, permissionSets: p.permissionSets, wardIds: p.wardIds, disabled: p.disabledAt !== null });
+    for (const [collection, kind] of [['users', 'user'], ['agents', 'agent']] as const) {
+      app.get(`/v1/${collection}`, { schema: { tags: ['directory'], querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict() } }, async (request) => ({
+        items: (await listPrincipals(deps, contextOf(request), kind, request.query.limit)).map(view),
+      }));
+      app.get(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
+        const p = await getPrincipal(deps, contextOf(request), request.params.id as PrincipalId);
+        if (p.kind !== kind) throw new DomainError('NOT_FOUND', 'No principal of this kind has this id.');
+        return view(p);
+      });
       app.patch(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }), body: PrincipalPatch } }, async (request) => {
         const b = request.body as { displayName?: string; permissionSets?: string[]; wardIds?: string[] };
         const change = {
@@ -102,8 +113,7 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ...(b.permissionSets === undefined ? {} : { permissionSets: b.permissionSets }),
           ...(b.wardIds === undefined ? {} : { wardIds: b.wardIds as WardId[] }),
         };
-        const p = await updatePrincipal(deps, contextOf(request), request.params.id as PrincipalId, change);
-        return { id: p.id, kind: p.kind, displayName: p.displayName, permissionSets: p.permissionSets, wardIds: p.wardIds, disabled: p.disabledAt !== null };
+        return view(await updatePrincipal(deps, contextOf(request), request.params.id as PrincipalId, change));
       });
     }
 
