@@ -63,7 +63,7 @@ describe.each(DATABASES)('AI agents and the MCP server (%s)', (database) => {
     const agent = await givenAgent('lister');
     const client = await connect(agent.token);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['check_consent', 'check_message', 'find_patient', 'list_templates', 'read_conversation', 'send_template']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['check_consent', 'check_message', 'find_patient', 'list_templates', 'read_conversation', 'search_patients', 'send_template']);
     const send = tools.find((t) => t.name === 'send_template');
     expect(send?.inputSchema.required).toEqual(expect.arrayContaining(['patientId', 'channel', 'template']));
   });
@@ -103,6 +103,23 @@ describe.each(DATABASES)('AI agents and the MCP server (%s)', (database) => {
     expect((await call(client, 'check_consent', { patientId: elsewhere.id })).structuredContent).toMatchObject({ code: 'NOT_FOUND' });
     expect((await call(client, 'read_conversation', { patientId: elsewhere.id })).structuredContent).toMatchObject({ code: 'NOT_FOUND' });
     expect((await call(client, 'send_template', { patientId: elsewhere.id, channel: 'sms', template: 'appointment_reminder', params: REMINDER_PARAMS })).structuredContent).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('searches patients by phone number: only those it may see, the number in any format, never logged', async () => {
+    const client = await connect((await givenAgent('searcher')).token);
+    const shared = '+14155557123';
+    const mine = await givenPatient(h, { wardId: ward, phone: shared, consent: ['sms'] });
+    await givenPatient(h, { wardId: otherWard, phone: shared, consent: ['sms'] });
+    const found = await call(client, 'search_patients', { phone: '(415) 555-7123' });
+    expect(found.isError).toBeFalsy();
+    const { patients } = found.structuredContent as { patients: { id: string; channels: unknown[] }[] };
+    expect(patients.map((p) => p.id)).toEqual([mine.id]);
+    expect(Object.keys(patients[0] ?? {}).sort()).toEqual(['channels', 'givenName', 'id', 'language']);
+    expect(((await call(client, 'search_patients', { phone: '+14155550000' })).structuredContent as { patients: unknown[] }).patients).toEqual([]);
+    const bad = await call(client, 'search_patients', { phone: 'CANARY_PHI_not_a_number' });
+    expect(bad.structuredContent).toMatchObject({ code: 'INVALID_PHONE_NUMBER' });
+    expect(JSON.stringify(bad.structuredContent)).not.toContain('CANARY_PHI_');
+    expect(h.logs()).not.toContain('7123');
   });
 
   it('lists only approved templates it may send, with the params each needs', async () => {

@@ -59,6 +59,22 @@ describe.each(DATABASES)('reads are audited with their interface (%s)', (databas
     }
   });
 
+  it('finds patients by phone with a POST (the number never in a URL), only visible ones, each audited as a read', async () => {
+    const otherWard = await givenWard(h, 'Ward Elsewhere');
+    const phone = '+14155558642';
+    const mine = await givenPatient(h, { wardId: ward, phone });
+    await givenPatient(h, { wardId: otherWard, phone });
+    const res = await h.app.inject({ method: 'POST', url: '/v1/patients/search', headers: nurse.headers, payload: { phone: '415-555-8642' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<{ items: { id: string }[] }>().items.map((p) => p.id)).toEqual([mine.id]);
+    const audited = await h.container.database.db.selectFrom('audit_event').select(['target_id', 'details']).where('actor_id', '=', nurse.id).where('action', '=', 'patient.viewed').execute();
+    expect(audited.filter((a) => (a.details as Record<string, unknown>)['foundBy'] === 'phone').map((a) => a.target_id)).toEqual([mine.id]);
+    expect(JSON.stringify(audited)).not.toContain('8642');
+    const bad = await h.app.inject({ method: 'POST', url: '/v1/patients/search', headers: nurse.headers, payload: { phone: 'not a number' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ code: string }>().code).toBe('INVALID_PHONE_NUMBER');
+  });
+
   it('records a console (session cookie) read as via "console"', async () => {
     const created = await h.app.inject({
       method: 'POST',

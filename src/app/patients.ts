@@ -1,4 +1,4 @@
-import { auditActorOf, canPlaceInWard } from '../core/access/actor.ts';
+import { auditActorOf, canAccessPatient, canPlaceInWard, sendsInSomeCategory } from '../core/access/actor.ts';
 import { DomainError, type FieldIssue } from '../core/errors.ts';
 import type { E164, PatientId, WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
@@ -133,4 +133,33 @@ export async function getPatient(deps: AppDeps, ctx: RequestContext, patientId: 
     details: { via: ctx.via },
   });
   return patient;
+}
+
+/**
+ * Finds the patients the caller may see who use a phone number (as their SMS/text number or their WhatsApp number):
+ * how staff and agents find a patient who calls or writes in. Patients outside the caller's sharing are simply not
+ * among the results. Each patient shown is audited as a read; the number itself is never logged or audited.
+ * @param deps - app dependencies
+ * @param ctx - the caller; needs `patient.manage` or a `message.send.<category>` permission
+ * @param phone - the number as typed (any common format; `WARDLINE_DEFAULT_REGION` for national numbers)
+ */
+export async function findPatientsByPhone(deps: AppDeps, ctx: RequestContext, phone: Phi<string>): Promise<PatientRecord[]> {
+  if (!sendsInSomeCategory(ctx.actor)) await requirePermission(deps.store, ctx, 'patient.manage');
+  const { phone: number } = parseContactPoints(deps, { phone }, '/body');
+  const found = [...(await deps.store.patients.findByContact('sms', number)), ...(await deps.store.patients.findByContact('whatsapp', number))];
+  const visible = [...new Map(found.map((p) => [p.id, p])).values()].filter((p) => canAccessPatient(ctx.actor, p));
+  for (const p of visible) {
+    await deps.store.audit.append({
+      actor: auditActorOf(ctx.actor),
+      action: 'patient.viewed',
+      outcome: 'success',
+      targetType: 'patient',
+      targetId: p.id,
+      patientId: p.id,
+      reason: null,
+      requestId: ctx.requestId,
+      details: { via: ctx.via, foundBy: 'phone' },
+    });
+  }
+  return visible;
 }

@@ -13,7 +13,8 @@ import { fieldsOf, parseTemplateText } from '../../core/templates/template-text.
 import type { AppDeps, RequestContext } from '../../app/context.ts';
 import { getConsents } from '../../app/consents.ts';
 import { readConversation } from '../../app/conversation.ts';
-import { getPatient } from '../../app/patients.ts';
+import { findPatientsByPhone, getPatient } from '../../app/patients.ts';
+import type { PatientRecord } from '../../app/ports.ts';
 import { checkMessage, sendMessage, type SendMessageCommand } from '../../app/send-message.ts';
 import { listTemplateKinds, listTemplates } from '../../app/templates.ts';
 
@@ -92,6 +93,12 @@ function channelsOf(patient: { whatsapp: unknown }, current: readonly { channel:
   }));
 }
 
+/** The minimum necessary about a patient for an agent: id, given name, language, channels with consent. */
+async function summaryOf(deps: AppDeps, ctx: RequestContext, patient: PatientRecord): Promise<Record<string, unknown>> {
+  const consents = await getConsents(deps, ctx, patient.id);
+  return { id: patient.id, givenName: reveal(patient.givenName), language: patient.language ?? 'en', channels: channelsOf(patient, consents.current) };
+}
+
 /**
  * Registers the tools on a per-request server, bound to the caller.
  * @param server - the MCP server of this request
@@ -106,11 +113,21 @@ export function registerWardlineTools(server: McpServer, deps: AppDeps, ctx: Req
       inputSchema: z.object({ patientId: PatientIdInput }).strict(),
       annotations: { readOnlyHint: true },
     },
-    async ({ patientId }) =>
-      run(deps, ctx, 'find_patient', async () => {
-        const patient = await getPatient(deps, ctx, patientId as PatientId);
-        const consents = await getConsents(deps, ctx, patient.id);
-        return { id: patient.id, givenName: reveal(patient.givenName), language: patient.language ?? 'en', channels: channelsOf(patient, consents.current) };
+    async ({ patientId }) => run(deps, ctx, 'find_patient', async () => summaryOf(deps, ctx, await getPatient(deps, ctx, patientId as PatientId))),
+  );
+
+  server.registerTool(
+    'search_patients',
+    {
+      description:
+        'Finds the patients you may see who use a phone number (SMS/text or WhatsApp), e.g. someone who called in. Same minimum necessary as find_patient; patients outside your wards are not listed. The number is never logged.',
+      inputSchema: z.object({ phone: z.string().min(3).max(40).describe('The phone number, in any common format (E.164 preferred).') }).strict(),
+      annotations: { readOnlyHint: true },
+    },
+    async ({ phone }) =>
+      run(deps, ctx, 'search_patients', async () => {
+        const found = await findPatientsByPhone(deps, ctx, phi(phone));
+        return { patients: await Promise.all(found.map((p) => summaryOf(deps, ctx, p))) };
       }),
   );
 

@@ -1,5 +1,6 @@
 import type { PatientId, PrincipalId, WardId } from '../ids.ts';
-import { PERMISSIONS, type Permission } from './permissions.ts';
+import { CATEGORIES } from '../messaging/channel.ts';
+import { PERMISSIONS, sendPermission, type Permission } from './permissions.ts';
 
 /** Kinds of principal that act in Wardline. Patients and the system act too, but never through a token. */
 export const PRINCIPAL_KINDS = ['user', 'agent', 'integration'] as const;
@@ -75,6 +76,11 @@ export function actorOf(
 /** @param actor - the caller @param permission - a permission @returns true if the actor holds it */
 export function hasPermission(actor: Actor, permission: Permission): boolean {
   return actor.permissions.includes(permission);
+}
+
+/** @param actor - the caller @returns true if it may send in at least one message category */
+export function sendsInSomeCategory(actor: Actor): boolean {
+  return CATEGORIES.some((c) => hasPermission(actor, sendPermission(c)));
 }
 
 /** The patient attributes record-level sharing looks at. */

@@ -5,9 +5,9 @@ import { FIELD_RULE_TEXT, isCalendarDate, isLanguageTag, isTimeZone, NAME_MAX_LE
 import { phi, reveal } from '../../../core/phi/phi.ts';
 import { getConsents, recordConsent } from '../../../app/consents.ts';
 import type { AppDeps } from '../../../app/context.ts';
-import { createPatient, getPatient } from '../../../app/patients.ts';
+import { createPatient, findPatientsByPhone, getPatient } from '../../../app/patients.ts';
 import { getPhiPreferences, recordPhiPreference, type PhiPreferenceState } from '../../../app/phi-preferences.ts';
-import { PHI_PREFERENCE_SOURCES, type PhiPreferenceRecord } from '../../../app/ports.ts';
+import { PHI_PREFERENCE_SOURCES, type PatientRecord, type PhiPreferenceRecord } from '../../../app/ports.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Channel, ConsentSource, ConsentStatus, IdParams, Purpose, Uuid } from './schemas.ts';
 
@@ -35,6 +35,22 @@ const NewPhiPreference = z
     capturedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
+
+function patientJson(p: PatientRecord): Record<string, unknown> {
+  return {
+    id: p.id,
+    wardId: p.wardId,
+    givenName: reveal(p.givenName),
+    familyName: reveal(p.familyName),
+    birthDate: reveal(p.birthDate),
+    phone: reveal(p.phone),
+    whatsapp: p.whatsapp === null ? null : reveal(p.whatsapp),
+    language: p.language,
+    timezone: p.timezone,
+    externalIds: p.externalIds === null ? {} : reveal(p.externalIds),
+    createdAt: p.createdAt.toISOString(),
+  };
+}
 
 function phiStandingJson(s: PhiPreferenceState): Record<string, unknown> {
   return { channel: s.channel, accepted: s.accepted, forCurrentContactPoint: s.forCurrentContactPoint, latest: s.latest === null ? null : phiRecordJson(s.latest) };
@@ -91,20 +107,12 @@ export function patientRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/patients/:id', { schema: { tags: ['patients'], params: IdParams } }, async (request) => {
-      const p = await getPatient(deps, contextOf(request), request.params.id as PatientId);
-      return {
-        id: p.id,
-        wardId: p.wardId,
-        givenName: reveal(p.givenName),
-        familyName: reveal(p.familyName),
-        birthDate: reveal(p.birthDate),
-        phone: reveal(p.phone),
-        whatsapp: p.whatsapp === null ? null : reveal(p.whatsapp),
-        language: p.language,
-        timezone: p.timezone,
-        externalIds: p.externalIds === null ? {} : reveal(p.externalIds),
-        createdAt: p.createdAt.toISOString(),
-      };
+      return patientJson(await getPatient(deps, contextOf(request), request.params.id as PatientId));
+    });
+
+    // A search by phone number is a POST: the number is PHI and must not travel in a URL (access logs, proxies).
+    app.post('/v1/patients/search', { schema: { tags: ['patients'], body: z.object({ phone: z.string().min(3).max(40) }).strict() } }, async (request) => {
+      return { items: (await findPatientsByPhone(deps, contextOf(request), phi(request.body.phone))).map(patientJson) };
     });
 
     app.post('/v1/patients/:id/consents', { schema: { tags: ['consent'], params: IdParams, body: NewConsent } }, async (request, reply) => {
