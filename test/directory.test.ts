@@ -39,6 +39,27 @@ describe.each(DATABASES)('directory administration (%s)', (database) => {
     expect(refused.json<{ code: string }>().code).toBe('ACCESS_DENIED');
   });
 
+  it('creates an integration with a scoped, expiring token; deactivates it under its own collection only', async () => {
+    const created = await h.app.inject({ method: 'POST', url: '/v1/integrations', headers: h.admin, payload: { displayName: 'EHR feed', permissionSets: ['front_desk'], wardIds: [ward] } });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json<{ id: string }>().id;
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const issued = await h.app.inject({ method: 'POST', url: '/v1/tokens', headers: h.admin, payload: { principalId: id, expiresAt, scopes: ['message.view.administrative'] } });
+    expect(issued.json()).toMatchObject({ principalId: id, scopes: ['message.view.administrative'] });
+    const bearer = { authorization: `Bearer ${issued.json<{ token: string }>().token}` };
+    expect((await h.app.inject({ method: 'GET', url: '/v1/messages', headers: bearer })).statusCode).toBe(200);
+    // front_desk may register patients, but the token's scope does not carry patient.manage.
+    const register = await h.app.inject({ method: 'POST', url: '/v1/patients', headers: bearer, payload: { givenName: 'A', familyName: 'B', birthDate: '1990-01-01', phone: '+14155550199', wardId: ward } });
+    expect(register.statusCode).toBe(403);
+    expect(register.json<{ code: string }>().code).toBe('ACCESS_DENIED');
+    expect((await h.app.inject({ method: 'GET', url: '/v1/integrations', headers: h.admin })).json<{ items: { id: string; kind: string }[] }>().items).toContainEqual(expect.objectContaining({ id, kind: 'integration' }));
+
+    expect((await h.app.inject({ method: 'POST', url: `/v1/users/${id}/deactivate`, headers: h.admin })).statusCode).toBe(404);
+    const off = await h.app.inject({ method: 'POST', url: `/v1/integrations/${id}/deactivate`, headers: h.admin });
+    expect(off.json()).toEqual({ sessionsEnded: 0, tokensRevoked: 1 });
+    expect((await h.app.inject({ method: 'GET', url: '/v1/messages', headers: bearer })).statusCode).toBe(401);
+  });
+
   it('changes a user\'s wards and sets, audits before and after, and the user\'s access follows at the next request', async () => {
     const user = await givenUser(h, { username: 'dir.mover', permissionSets: ['front_desk'], wardIds: [ward] });
     const res = await h.app.inject({ method: 'PATCH', url: `/v1/users/${user.id}`, headers: h.admin, payload: { wardIds: [otherWard], permissionSets: ['nurse', 'front_desk'] } });

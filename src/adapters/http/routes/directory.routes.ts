@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { PrincipalKind } from '../../../core/access/actor.ts';
 import { PERMISSION_SET_NAME_PATTERN, PERMISSIONS } from '../../../core/access/permissions.ts';
 import type { PrincipalId, WardId } from '../../../core/ids.ts';
 import type { AppDeps } from '../../../app/context.ts';
@@ -27,7 +29,7 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       return reply.code(201).send(await createWard(deps, contextOf(request), request.body.name));
     });
 
-    const principalBody = (kind: 'user' | 'agent') =>
+    const principalBody = (kind: PrincipalKind) =>
       z
         .object({
           ...(kind === 'user'
@@ -59,10 +61,6 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       return reply.code(201).send(result);
     });
 
-    app.post('/v1/users/:id/deactivate', { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
-      return deactivatePrincipal(deps, contextOf(request), request.params.id as PrincipalId);
-    });
-
     const CredentialsReset = z
       .object({ password: z.string().max(1024).optional(), totp: z.literal(true).optional() })
       .strict()
@@ -76,18 +74,21 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       return reply.code(204).send();
     });
 
-    app.post('/v1/agents', { schema: { tags: ['directory'], body: principalBody('agent') } }, async (request, reply) => {
-      const b = request.body as { displayName: string; permissionSets: string[]; wardIds: string[] };
-      const result = await createPrincipal(deps, contextOf(request), {
-        kind: 'agent',
-        username: null,
-        displayName: b.displayName,
-        passwordHash: null,
-        permissionSets: b.permissionSets,
-        wardIds: b.wardIds as WardId[],
+    // AI agents and integrations (an EHR feed, a scheduling system) authenticate with API tokens only.
+    for (const [collection, kind] of [['agents', 'agent'], ['integrations', 'integration']] as const) {
+      app.post(`/v1/${collection}`, { schema: { tags: ['directory'], body: principalBody(kind) } }, async (request, reply) => {
+        const b = request.body as { displayName: string; permissionSets: string[]; wardIds: string[] };
+        const result = await createPrincipal(deps, contextOf(request), {
+          kind,
+          username: null,
+          displayName: b.displayName,
+          passwordHash: null,
+          permissionSets: b.permissionSets,
+          wardIds: b.wardIds as WardId[],
+        });
+        return reply.code(201).send(result);
       });
-      return reply.code(201).send(result);
-    });
+    }
 
     const TokenBody = z.object({ principalId: Uuid, expiresAt: z.iso.datetime({ offset: true }).optional(), scopes: Permissions.min(1).optional() }).strict();
     app.post('/v1/tokens', { schema: { tags: ['directory'], body: TokenBody } }, async (request, reply) => {
@@ -97,14 +98,19 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     const view = (p: PrincipalRecord) => ({ id: p.id, kind: p.kind, username: p.username, displayName: p.displayName, permissionSets: p.permissionSets, wardIds: p.wardIds, disabled: p.disabledAt !== null });
-    for (const [collection, kind] of [['users', 'user'], ['agents', 'agent']] as const) {
+    for (const [collection, kind] of [['users', 'user'], ['agents', 'agent'], ['integrations', 'integration']] as const) {
       app.get(`/v1/${collection}`, { schema: { tags: ['directory'], querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict() } }, async (request) => ({
         items: (await listPrincipals(deps, contextOf(request), kind, request.query.limit)).map(view),
       }));
-      app.get(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
+      // Each collection answers for its own kind only: an agent's id under /v1/users is unknown.
+      const ofKind = async (request: FastifyRequest<{ Params: { id: string } }>) => {
         const p = await getPrincipal(deps, contextOf(request), request.params.id as PrincipalId);
         if (p.kind !== kind) throw new DomainError('NOT_FOUND', 'No principal of this kind has this id.');
-        return view(p);
+        return p;
+      };
+      app.get(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => view(await ofKind(request)));
+      app.post(`/v1/${collection}/:id/deactivate`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }) } }, async (request) => {
+        return deactivatePrincipal(deps, contextOf(request), (await ofKind(request)).id);
       });
       app.patch(`/v1/${collection}/:id`, { schema: { tags: ['directory'], params: z.object({ id: Uuid }), body: PrincipalPatch } }, async (request) => {
         const b = request.body as { displayName?: string; permissionSets?: string[]; wardIds?: string[] };
@@ -113,7 +119,7 @@ export function directoryRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ...(b.permissionSets === undefined ? {} : { permissionSets: b.permissionSets }),
           ...(b.wardIds === undefined ? {} : { wardIds: b.wardIds as WardId[] }),
         };
-        return view(await updatePrincipal(deps, contextOf(request), request.params.id as PrincipalId, change));
+        return view(await updatePrincipal(deps, contextOf(request), (await ofKind(request)).id, change));
       });
     }
 
