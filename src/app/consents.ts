@@ -1,4 +1,4 @@
-import { auditActorOf } from '../core/access/actor.ts';
+import { auditActorOf, sendsInSomeCategory } from '../core/access/actor.ts';
 import {
   CHANNELS_AND_PURPOSES,
   deriveConsentState,
@@ -93,6 +93,8 @@ export interface ConsentOverview {
  * @param patientId - the patient
  */
 export async function getConsents(deps: AppDeps, ctx: RequestContext, patientId: PatientId): Promise<ConsentOverview> {
+  // Minimum necessary: those who record consent or send messages read it (a refusal is audited like any other).
+  if (!sendsInSomeCategory(ctx.actor)) await requirePermission(deps.store, ctx, 'consent.manage');
   await loadAccessiblePatient(deps.store, ctx, patientId);
   const history = await deps.store.consents.ledger(patientId);
   await deps.store.audit.append({
