@@ -276,7 +276,7 @@ const ENDPOINTS: readonly Endpoint[] = [
     name: 'MCP read_conversation',
     perCategory: false,
     expect: (set, where) =>
-      viewable(set).length === 0 ? { status: 403, code: 'ACCESS_DENIED' } : !reaches(set, where) ? hidden : ok(200, seededOf(set)),
+      viewable(set).length === 0 ? { status: 403, code: 'ACCESS_DENIED' } : !reaches(set, where) ? hidden : ok(200, [...seededOf(set), 'reply']),
     run: async (w, who, t) => tool(w, who.headers, 'read_conversation', { patientId: w.readPatient[t], limit: 50 }, itemKeys(w)),
   },
   {
@@ -327,6 +327,8 @@ const principalKey = (set: SetName, ward: Ward): string => `${set}.${ward}`;
 
 describe.each(DATABASES)('access matrix (%s)', (database) => {
   let w: World;
+  /** Whether the seeded replies wait in the review queue (they are filtered by it). */
+  let needsReview = true;
 
   beforeAll(async () => {
     const h = await createHarness(database, { WARDLINE_AGENT_SENDS_PER_MINUTE: '10000' });
@@ -349,6 +351,16 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
         messages.set(`${wd}.${c}.secure`, (await givenSecureMessage(h, readPatient[wd], SECURE_CONTENT, { category: c })).messageId);
       }
     }
+    // A reply from each read patient: the review queue and the conversation show it to those who see the patient.
+    const replies = new Map<string, string>();
+    for (const wd of WARDS) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/simulator/inbound', payload: { from: readPhone[wd], channel: 'sms', body: 'Thanks, see you then' } });
+      expect(res.statusCode).toBe(202);
+      const rows = await h.container.database.db.selectFrom('inbound_message').select(['id', 'needs_review']).where('patient_id', '=', readPatient[wd]).execute();
+      expect(rows).toHaveLength(1);
+      replies.set(`${wd}.reply`, rows[0]?.id ?? '');
+      needsReview = rows[0]?.needs_review ?? true;
+    }
     const principal = new Map<string, { id: string; headers: Headers }>();
     for (const set of SEEDED_PERMISSION_SET_NAMES) {
       for (const wd of WARDS) {
@@ -356,7 +368,7 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
       }
     }
     await new Promise((r) => setTimeout(r, 5));
-    const keyOf = new Map([...[...messages].map(([k, v]) => [v, k] as const), ...WARDS.map((wd) => [readPatient[wd], `${wd}.patient`] as const)]);
+    const keyOf = new Map([...[...messages, ...replies].map(([k, v]) => [v, k] as const), ...WARDS.map((wd) => [readPatient[wd], `${wd}.patient`] as const)]);
     w = { h, ward, readPatient, readPhone, writePatient, messages, keyOf, principal, cutoff: new Date().toISOString() };
   });
 
@@ -399,6 +411,20 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
     }
     expect(res.statusCode).toBe(200);
     const want = WARDS.filter((wd) => reaches(set, wd === home ? 'same' : 'other')).flatMap((wd) => viewable(set).flatMap((c) => KINDS.map((k) => `${wd}.${c}.${k}`)));
+    expect(itemKeys(w)(res.json())).toEqual(want.sort());
+  });
+
+  it.each(LIST_CASES.map((c) => ({ ...c, label: c.label.replace('GET /v1/messages (all)', 'GET /v1/inbound (review queue)') })))('$label', async ({ set, home }) => {
+    const who = w.principal.get(principalKey(set, home));
+    if (who === undefined) throw new Error('no principal');
+    const res = await w.h.app.inject({ method: 'GET', url: `/v1/inbound?needsReview=${String(needsReview)}&limit=500`, headers: who.headers });
+    if (!has(set, 'consent.manage')) {
+      expect(res.statusCode).toBe(403);
+      expect(res.json<{ code: string }>().code).toBe('ACCESS_DENIED');
+      return;
+    }
+    expect(res.statusCode).toBe(200);
+    const want = WARDS.filter((wd) => reaches(set, wd === home ? 'same' : 'other')).map((wd) => `${wd}.reply`);
     expect(itemKeys(w)(res.json())).toEqual(want.sort());
   });
 
@@ -562,9 +588,9 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
       const list = await w.h.app.inject({ method: 'GET', url: `/v1/messages?patientId=${w.readPatient.A}`, headers: scoped });
       expect(itemKeys(w)(list.json())).toEqual(['A.administrative.direct', 'A.administrative.secure']);
       const convo = await mcpCall(w.h, scoped, 'read_conversation', { patientId: w.readPatient.A, limit: 50 });
-      expect(itemKeys(w)(convo.structuredContent)).toEqual(['A.administrative.direct', 'A.administrative.secure']);
+      expect(itemKeys(w)(convo.structuredContent)).toEqual(['A.administrative.direct', 'A.administrative.secure', 'A.reply']);
       const full = await mcpCall(w.h, nurse.headers, 'read_conversation', { patientId: w.readPatient.A, limit: 50 });
-      expect(itemKeys(w)(full.structuredContent)).toEqual(['A.administrative.direct', 'A.administrative.secure', 'A.clinical.direct', 'A.clinical.secure']);
+      expect(itemKeys(w)(full.structuredContent)).toEqual(['A.administrative.direct', 'A.administrative.secure', 'A.clinical.direct', 'A.clinical.secure', 'A.reply']);
     });
 
     it('a custom permission set created through the API governs access once assigned, and a change to it applies at the next request', async () => {
