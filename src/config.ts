@@ -91,6 +91,12 @@ const EnvSchema = z
     WARDLINE_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(12),
     WARDLINE_REQUIRE_MFA: bool.default(false),
     WARDLINE_OIDC_ISSUER: z.url().optional(),
+    WARDLINE_BREAKGLASS_MINUTES: z.coerce.number().int().min(5).max(480).default(60),
+    WARDLINE_SECURITY_WEBHOOK_URL: z
+      .url()
+      .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'must be https (plain http only to 127.0.0.1 or localhost)')
+      .optional(),
+    WARDLINE_SECURITY_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     WARDLINE_OIDC_CLIENT_ID: z.string().min(1).optional(),
     WARDLINE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
     WARDLINE_SIMULATOR_RATE_PER_SECOND: rate.optional(),
@@ -144,6 +150,9 @@ const EnvSchema = z
     } else if (env.WHATSAPP_GRAPH_URL !== undefined) {
       problem('WHATSAPP_GRAPH_URL', 'is set but WHATSAPP_PHONE_NUMBER_ID is not');
     }
+    if ((env.WARDLINE_SECURITY_WEBHOOK_URL === undefined) !== (env.WARDLINE_SECURITY_WEBHOOK_SECRET === undefined)) {
+      problem(env.WARDLINE_SECURITY_WEBHOOK_URL === undefined ? 'WARDLINE_SECURITY_WEBHOOK_URL' : 'WARDLINE_SECURITY_WEBHOOK_SECRET', 'WARDLINE_SECURITY_WEBHOOK_URL and WARDLINE_SECURITY_WEBHOOK_SECRET go together (deliveries are signed)');
+    }
     if (env.WARDLINE_ENV !== 'production') return;
     if (!twilio && wa.length === 0) problem('TWILIO_ACCOUNT_SID', 'production needs a real carrier (Twilio and/or WHATSAPP_*); the simulator is for development only');
     if (!env.WARDLINE_ENCRYPTION_KEY) problem('WARDLINE_ENCRYPTION_KEY', 'production needs an encryption key');
@@ -191,6 +200,15 @@ export interface Config {
   readonly carriers: CarrierConfig;
   /** Staff sign-in: browser sessions, the second factor, single sign-on (docs/sign-in.md). */
   readonly signIn: SignInConfig;
+  /** Break-glass and the security officer's notifications (docs/sharing.md). */
+  readonly security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** How long a break-glass access stays open. */
+  readonly breakGlassMs: number;
+  /** Where security events are POSTed, signed with HMAC-SHA256; null when not configured. */
+  readonly webhook: { readonly url: string; readonly secret: Secret } | null;
 }
 
 export interface SignInConfig {
@@ -399,6 +417,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
           : null,
     },
     carriers: carriersOf(e),
+    security: {
+      breakGlassMs: e.WARDLINE_BREAKGLASS_MINUTES * 60_000,
+      webhook:
+        e.WARDLINE_SECURITY_WEBHOOK_URL !== undefined && e.WARDLINE_SECURITY_WEBHOOK_SECRET !== undefined
+          ? { url: e.WARDLINE_SECURITY_WEBHOOK_URL, secret: new Secret(e.WARDLINE_SECURITY_WEBHOOK_SECRET) }
+          : null,
+    },
   };
   return deepFreeze(config);
 }

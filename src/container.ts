@@ -16,6 +16,7 @@ import { createKyselyStore } from './adapters/db/store.ts';
 import { ensureSeededPermissionSets } from './app/permission-sets.ts';
 import { ensureStarterLibrary } from './app/templates.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
+import { createSecurityWebhookWorker, type SecurityWebhookWorker } from './adapters/dispatch/security-webhook.ts';
 import type { Config, TwilioConfig, WhatsAppCloudConfig } from './config.ts';
 import type { WebhookSettings } from './adapters/http/routes/webhooks.routes.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -25,6 +26,8 @@ export interface Container {
   readonly deps: AppDeps;
   readonly database: DatabaseHandle;
   readonly worker: OutboxWorker;
+  /** Delivers security events to WARDLINE_SECURITY_WEBHOOK_URL; null when not configured. Runs from creation to `close()`. */
+  readonly securityWebhook: SecurityWebhookWorker | null;
   /** Present when the simulator carries messages. */
   readonly simulator: SimulatorProvider | null;
   /** The configured carrier adapters, for `wardline carriers check`. */
@@ -143,7 +146,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const applied = await migrate(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   const keys = config.crypto ?? (await loadOrCreateDevKeys(config.dataDir));
-  const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID);
+  const store = createKyselyStore(database.db, createFieldCipher(keys), randomUUID, { securityWebhook: config.security.webhook !== null });
   await ensureSeededPermissionSets(store, (overrides.clock ?? systemClock).now());
   await ensureStarterLibrary(store, (overrides.clock ?? systemClock).now());
 
@@ -181,19 +184,23 @@ export async function createContainer(config: Config, overrides: ContainerOverri
               redirectUri: `${config.http.publicUrl}/v1/session/oidc/callback`,
             }),
     },
-    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl },
+    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl, breakGlassMs: config.security.breakGlassMs },
     wakeDispatcher: () => {
       worker.wake();
     },
   };
   const authenticate = createAuthenticator(deps, { ttlMs: config.tokenCacheMs, maxEntries: 10_000 });
   const worker = createOutboxWorker(deps, { batchSize: 128, pollMs: 250, coalesceMs: 10 });
+  const webhook = config.security.webhook;
+  const securityWebhook = webhook === null ? null : createSecurityWebhookWorker(deps, { url: webhook.url, secret: webhook.secret, pollMs: 1_000, batchSize: 32, maxAttempts: 10, timeoutMs: 10_000 });
+  securityWebhook?.start();
 
   return {
     config,
     deps,
     database,
     worker,
+    securityWebhook,
     simulator: carriers.simulator,
     checkers: carriers.checkers,
     webhooks: {
@@ -210,6 +217,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     },
     async close() {
       await worker.stop();
+      await securityWebhook?.stop();
       await carriers.simulator?.idle();
       await database.close();
     },

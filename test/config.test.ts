@@ -70,6 +70,28 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the break-glass time and the security webhook (https, or http to loopback; URL and secret together)', () => {
+    const defaults = loadConfig({});
+    expect(defaults.security).toEqual({ breakGlassMs: 60 * 60_000, webhook: null });
+    const secret = 'CANARY_WEBHOOK_SECRET_0123456789abcdef';
+    const set = loadConfig({ WARDLINE_BREAKGLASS_MINUTES: '15', WARDLINE_SECURITY_WEBHOOK_URL: 'https://soc.example.org/wardline', WARDLINE_SECURITY_WEBHOOK_SECRET: secret });
+    expect(set.security.breakGlassMs).toBe(15 * 60_000);
+    expect(set.security.webhook?.url).toBe('https://soc.example.org/wardline');
+    expect(set.security.webhook?.secret.expose()).toBe(secret);
+    expect(JSON.stringify(set)).not.toContain('CANARY');
+    expect(loadConfig({ WARDLINE_SECURITY_WEBHOOK_URL: 'http://127.0.0.1:9999/hook', WARDLINE_SECURITY_WEBHOOK_SECRET: secret }).security.webhook?.url).toBe('http://127.0.0.1:9999/hook');
+    for (const [key, env] of [
+      ['WARDLINE_BREAKGLASS_MINUTES', { WARDLINE_BREAKGLASS_MINUTES: '4' }],
+      ['WARDLINE_BREAKGLASS_MINUTES', { WARDLINE_BREAKGLASS_MINUTES: '481' }],
+      ['WARDLINE_SECURITY_WEBHOOK_URL', { WARDLINE_SECURITY_WEBHOOK_URL: 'http://soc.example.org/hook', WARDLINE_SECURITY_WEBHOOK_SECRET: secret }],
+      ['WARDLINE_SECURITY_WEBHOOK_SECRET', { WARDLINE_SECURITY_WEBHOOK_URL: 'https://soc.example.org/hook' }],
+      ['WARDLINE_SECURITY_WEBHOOK_URL', { WARDLINE_SECURITY_WEBHOOK_SECRET: secret }],
+      ['WARDLINE_SECURITY_WEBHOOK_SECRET', { WARDLINE_SECURITY_WEBHOOK_URL: 'https://soc.example.org/hook', WARDLINE_SECURITY_WEBHOOK_SECRET: 'short' }],
+    ] as const) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(key);
+    }
+  });
+
   it('never prints secrets', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:CANARY_PASSWORD@h/db', WARDLINE_ADMIN_TOKEN: 'CANARY_TOKEN_0123456789abcdefgh' });
     expect(JSON.stringify(config)).not.toContain('CANARY');

@@ -1,4 +1,4 @@
-import { auditActorOf, canAccessPatient, type PatientScope, hasPermission } from '../core/access/actor.ts';
+import { accessBasis, auditActorOf, type PatientScope, hasPermission } from '../core/access/actor.ts';
 import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
@@ -40,8 +40,26 @@ async function visibleOrDeny<T extends { patient: PatientScope }>(
   patientId: PatientId,
   found: T | null,
 ): Promise<T> {
-  if (found !== null && canAccessPatient(ctx.actor, found.patient)) return found;
+  const basis = found === null ? null : accessBasis(ctx.actor, found.patient);
+  if (found !== null && basis !== null) {
+    // Break-glass access is flagged on every use (issue 5 item 4); the security officer reviews these.
+    if (basis === 'breakglass') {
+      await session.audit.append({
+        actor: auditActorOf(ctx.actor),
+        action: 'breakglass.used',
+        outcome: 'success',
+        targetType: 'patient',
+        targetId: patientId,
+        patientId,
+        reason: null,
+        requestId: ctx.requestId,
+        details: { breakGlass: true },
+      });
+    }
+    return found;
+  }
   if (found !== null) {
+    await session.securityEvents.record({ kind: 'access.outside-sharing', principalId: ctx.actor.id, patientId, details: { requestId: ctx.requestId } });
     await session.audit.append({
       actor: auditActorOf(ctx.actor),
       action: 'access.denied',

@@ -19,6 +19,8 @@ export interface AppDeps {
     readonly sendingPolicy: SendingPolicySettings;
     /** The externally visible base URL (secure patient links point at it). */
     readonly publicUrl: string;
+    /** How long a break-glass access stays open (WARDLINE_BREAKGLASS_MINUTES; 60 minutes when absent). */
+    readonly breakGlassMs?: number;
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;

@@ -446,6 +446,12 @@ export interface StoreSession {
     history(patientId: PatientId): Promise<PhiPreferenceRecord[]>;
   };
   readonly signIn: SignInStore;
+  /** Care teams (issue 5 item 3): members see the team's patients, whatever their ward. */
+  readonly careTeams: CareTeamStore;
+  /** Explicit shares and break-glass accesses of one patient to one principal (issue 5 items 3 and 4). */
+  readonly grants: GrantStore;
+  /** What the security officer must see: break-glass openings, attempts outside the actor's sharing. */
+  readonly securityEvents: SecurityEventStore;
 }
 
 /** A local account as sign-in sees it; the TOTP secrets are decrypted, and wrapped so they cannot be logged. */
@@ -752,4 +758,100 @@ export interface MessagingProvider {
    * Read-only; never sends.
    */
   reconcile(envelope: OutboundEnvelope, since: Date): Promise<ReconcileResult>;
+}
+/** A care team as listed: counts only (the members and patients are ids an administrator already manages). */
+export interface CareTeamSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly members: number;
+  readonly patients: number;
+  readonly createdAt: Date;
+}
+
+/** Care teams and their memberships. Adding what is there, or removing what is not, changes nothing (false). */
+export interface CareTeamStore {
+  /** @returns false when a team of this name (case-insensitive) exists */
+  insert(team: { readonly id: string; readonly name: string; readonly createdBy: PrincipalId }): Promise<boolean>;
+  exists(id: string): Promise<boolean>;
+  list(): Promise<CareTeamSummary[]>;
+  /** @returns true when the membership was added (false: it was already there) */
+  addMember(teamId: string, principalId: PrincipalId): Promise<boolean>;
+  /** @returns true when the membership was removed (false: there was none) */
+  removeMember(teamId: string, principalId: PrincipalId): Promise<boolean>;
+  addPatient(teamId: string, patientId: PatientId): Promise<boolean>;
+  removePatient(teamId: string, patientId: PatientId): Promise<boolean>;
+}
+
+export type GrantKind = 'share' | 'breakglass';
+
+/** A new grant of one patient to one principal. The reason may name clinical facts: stored encrypted. */
+export interface NewGrant {
+  readonly id: string;
+  readonly kind: GrantKind;
+  readonly patientId: PatientId;
+  readonly principalId: PrincipalId;
+  readonly reason: Phi<string> | null;
+  readonly grantedBy: PrincipalId;
+  readonly grantedAt: Date;
+  /** Required for break-glass; null for a share that lasts until revoked. */
+  readonly expiresAt: Date | null;
+}
+
+/** A grant as stored; `reason` is decrypted only when asked for (break-glass review), null otherwise. */
+export interface GrantRecord extends Omit<NewGrant, 'reason'> {
+  readonly reason: Phi<string> | null;
+  readonly revokedAt: Date | null;
+  readonly revokedBy: PrincipalId | null;
+}
+
+export interface GrantStore {
+  insert(grant: NewGrant): Promise<void>;
+  get(id: string): Promise<GrantRecord | null>;
+  /** The grant of this kind to this principal for this patient that is unrevoked and unexpired at `now`, if any. */
+  open(kind: GrantKind, principalId: PrincipalId, patientId: PatientId, now: Date): Promise<GrantRecord | null>;
+  /**
+   * Grants of a kind, newest first: of one patient, and/or granted since a time or still open at `now`.
+   * `reasons` decrypts the reasons (break-glass review by `audit.read` holders only).
+   */
+  list(filter: { readonly kind: GrantKind; readonly patientId?: PatientId; readonly openAt?: Date; readonly since?: Date; readonly limit: number }, options: { readonly reasons: boolean }): Promise<GrantRecord[]>;
+  /** @returns false when the grant was already revoked (or does not exist) */
+  revoke(id: string, by: PrincipalId, at: Date): Promise<boolean>;
+}
+
+/** Stable kinds of security event (never renamed: the webhook receiver branches on them). */
+export type SecurityEventKind = 'breakglass.opened' | 'access.outside-sharing';
+
+/** A security event: ids, kinds and codes only, never PHI (it leaves Wardline through the webhook). */
+export interface NewSecurityEvent {
+  readonly kind: SecurityEventKind;
+  /** When; the database's clock when absent (callers without a clock, such as `visibleOrDeny`). */
+  readonly occurredAt?: Date;
+  readonly principalId: PrincipalId | null;
+  readonly patientId: PatientId | null;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface SecurityEventRecord extends Omit<NewSecurityEvent, 'occurredAt'> {
+  readonly id: string;
+  readonly occurredAt: Date;
+  readonly acknowledgedAt: Date | null;
+  readonly acknowledgedBy: PrincipalId | null;
+  readonly webhook: { readonly state: 'none' | 'pending' | 'delivered' | 'failed'; readonly attempts: number };
+}
+
+export interface SecurityEventStore {
+  /**
+   * Records an event (in the caller's transaction). When the security webhook is configured the row starts
+   * `pending`, so the notification cannot be lost between the commit and the delivery.
+   * @returns its id
+   */
+  record(event: NewSecurityEvent): Promise<string>;
+  get(id: string): Promise<SecurityEventRecord | null>;
+  list(filter: { readonly acknowledged?: boolean; readonly limit: number }): Promise<SecurityEventRecord[]>;
+  /** @returns false when it was already acknowledged (or does not exist) */
+  acknowledge(id: string, by: PrincipalId, at: Date): Promise<boolean>;
+  /** Claims up to `limit` due webhook deliveries, pushing their next attempt to `leaseUntil` (so no two workers send one). */
+  claimWebhooks(now: Date, leaseUntil: Date, limit: number): Promise<SecurityEventRecord[]>;
+  /** Records a delivery attempt: delivered, to be retried at `nextAt`, or failed for good. */
+  webhookAttempted(id: string, result: { readonly state: 'delivered' | 'failed' } | { readonly state: 'pending'; readonly nextAt: Date }): Promise<void>;
 }

@@ -12,7 +12,9 @@ import { createPatientRepository } from './patient.repository.ts';
 import { createPhiPreferenceRepository } from './phi-preference.repository.ts';
 import { createQueueBatcher } from './queue-batcher.ts';
 import { createSecureLinkRepository, createThrottleRepository } from './secure-link.repository.ts';
+import { createSecurityEventRepository } from './security-event.repository.ts';
 import { createSignInRepository } from './session.repository.ts';
+import { createSharingRepositories } from './sharing.repository.ts';
 import { createTemplateRepository } from './template.repository.ts';
 import type { Database } from './schema.ts';
 
@@ -60,7 +62,7 @@ function cachedTemplates(db: Kysely<Database>, cache: ApprovedTemplateCache): St
   };
 }
 
-function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string, cache: ApprovedTemplateCache): StoreSession {
+function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string, cache: ApprovedTemplateCache, securityWebhook: boolean): StoreSession {
   return {
     patients: createPatientRepository(db, cipher),
     consents: createConsentRepository(db),
@@ -77,6 +79,8 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     phiPreferences: createPhiPreferenceRepository(db),
     signIn: createSignInRepository(db, cipher),
     ...createDirectoryRepositories(db),
+    ...createSharingRepositories(db, cipher),
+    securityEvents: createSecurityEventRepository(db, uuid, securityWebhook),
   };
 }
 
@@ -94,17 +98,19 @@ function isRetryable(error: unknown): boolean {
  * @param db - the database
  * @param cipher - field encryption for PHI columns
  * @param uuid - event id source for audit rows
+ * @param options - whether security events start pending for the security webhook
  */
-export function createKyselyStore(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string): Store {
+export function createKyselyStore(db: Kysely<Database>, cipher: FieldCipher, uuid: () => string, options: { readonly securityWebhook?: boolean } = {}): Store {
+  const securityWebhook = options.securityWebhook ?? false;
   const cache = createApprovedTemplateCache();
-  const session = createSession(db, cipher, uuid, cache);
+  const session = createSession(db, cipher, uuid, cache, securityWebhook);
   return {
     ...session,
     messages: { ...session.messages, queue: createQueueBatcher(db, cipher, uuid) },
     transaction: async (fn) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid, cache)));
+          return await db.transaction().execute((trx) => fn(createSession(trx, cipher, uuid, cache, securityWebhook)));
         } catch (error) {
           if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
         }

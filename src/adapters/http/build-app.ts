@@ -22,7 +22,9 @@ import { templateRoutes } from './routes/template.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
 import { secureLinkAdminRoutes } from './routes/secure-link-admin.routes.ts';
 import { secureLinkRoutes } from './routes/secure-link.routes.ts';
+import { securityEventRoutes } from './routes/security-event.routes.ts';
 import { sessionRoutes } from './routes/session.routes.ts';
+import { sharingRoutes } from './routes/sharing.routes.ts';
 import { simulatorRoutes } from './routes/simulator.routes.ts';
 import { webhookRoutes, type WebhookSettings } from './routes/webhooks.routes.ts';
 
@@ -75,6 +77,8 @@ export async function buildApp(
   await app.register(messageRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(directoryRoutes(deps));
+  await app.register(sharingRoutes(deps));
+  await app.register(securityEventRoutes(deps));
   if (deps.signIn !== undefined) await app.register(sessionRoutes(deps, deps.signIn));
   await app.register(inboundRoutes(deps));
   await app.register(webhookRoutes(deps, options.webhooks));
