@@ -1,9 +1,12 @@
 /**
  * Access-filter benchmark (issue 5): what record-level sharing costs on the queries that return patient data — the
  * message list and the regulator's query (one patient, a date range) — at 100,000 patients and 1,000,000 messages on
- * PostgreSQL. Each query runs through the data-access layer (`store.messages.list`, where the filter lives) twice:
- * as a ward-bound nurse sees it (her categories, her ward, in SQL) and unfiltered (every category, every ward), same
- * data, same run. Target: filtered within 1.5× of unfiltered and under 20 ms p99.
+ * PostgreSQL. Each query runs through the data-access layer (`store.messages.list`, where the filter lives): unfiltered
+ * (every category, every ward, no scope), and as a ward-bound nurse sees it on the real staff path, `store.asViewer`:
+ * her categories and wards in SQL, inside a transaction switched to the row-level-security role with her visibility
+ * in transaction-local settings (docs/decisions/0013-row-level-security.md). The SQL filter alone (no scope) and
+ * the scope's own cost (BEGIN, one set_config statement, COMMIT around an empty read) are printed too. Same data,
+ * same run. Target: filtered within 1.5× of unfiltered and under 20 ms p99.
  *
  *   node bench/access-filter.bench.ts            (DATABASE_URL, or a server at the default local URL)
  *   BENCH_PATIENTS=100000 BENCH_ACCESS_MESSAGES=1000000 BENCH_ITERATIONS=400 node bench/access-filter.bench.ts
@@ -82,26 +85,39 @@ async function main(): Promise<void> {
     const granted = (await db.selectFrom('patient').select('id').where('ward_id', '<>', nurseWard).limit(200).execute()).map((p) => p.id as PatientId);
     const all = { categories: CATEGORIES, visibility: null } as const;
     const nurse = { categories: nurseCategories, visibility: { wardIds: [nurseWard], patientIds: granted } } as const;
-    const list = (f: Omit<MessageFilter, 'limit'>) => container.deps.store.messages.list({ ...f, limit: 100 });
+    const store = container.deps.store;
+    const list = (f: Omit<MessageFilter, 'limit'>) => store.messages.list({ ...f, limit: 100 });
+    // The staff path (src/app/messages.ts listMessages): the same list inside the row-level-security scope.
+    const staffList = (f: Omit<MessageFilter, 'limit'>) => store.asViewer(f.visibility, (viewer) => viewer.messages.list({ ...f, limit: 100 }));
     const year = new Date(Date.now() - 365 * 24 * 3_600_000);
+    const regulator = (f: Omit<MessageFilter, 'limit'>, i: number): Omit<MessageFilter, 'limit'> => ({ ...f, patientId: inWard[i % inWard.length] as PatientId, from: year, to: new Date() });
 
     const results = {
-      list: { unfiltered: await time(ITERATIONS, () => list(all)), filtered: await time(ITERATIONS, () => list(nurse)) },
+      list: {
+        unfiltered: await time(ITERATIONS, () => list(all)),
+        sqlOnly: await time(ITERATIONS, () => list(nurse)),
+        filtered: await time(ITERATIONS, () => staffList(nurse)),
+      },
       regulator: {
-        unfiltered: await time(ITERATIONS, (i) => list({ ...all, patientId: inWard[i % inWard.length] as PatientId, from: year, to: new Date() })),
-        filtered: await time(ITERATIONS, (i) => list({ ...nurse, patientId: inWard[i % inWard.length] as PatientId, from: year, to: new Date() })),
+        unfiltered: await time(ITERATIONS, (i) => list(regulator(all, i))),
+        sqlOnly: await time(ITERATIONS, (i) => list(regulator(nurse, i))),
+        filtered: await time(ITERATIONS, (i) => staffList(regulator(nurse, i))),
       },
     };
+    const scopeOnly = await time(ITERATIONS, () => store.asViewer(nurse.visibility, () => Promise.resolve(null)));
     console.log(`access-filter bench: PostgreSQL, ${String(PATIENTS)} patients in ${String(WARDS)} wards, ${String(MESSAGES)} messages (loaded in ${loadS.toFixed(1)} s), ${String(ITERATIONS)} runs each, Node ${process.version}`);
     for (const [name, r] of Object.entries(results)) {
       const ratio = r.filtered.p50 / r.unfiltered.p50;
       console.log(
         `  ${(name === 'list' ? 'message list (newest 100)' : "regulator's query (one patient, one year)").padEnd(42)} ` +
           `unfiltered p50 ${r.unfiltered.p50.toFixed(2)} ms p99 ${r.unfiltered.p99.toFixed(2)} ms   ` +
-          `filtered (nurse: 2 categories, 1 ward + 200 granted patients) p50 ${r.filtered.p50.toFixed(2)} ms p99 ${r.filtered.p99.toFixed(2)} ms   ratio ${ratio.toFixed(2)}x`,
+          `filtered (nurse: 2 categories, 1 ward + 200 granted patients, SQL filter + row-level security) p50 ${r.filtered.p50.toFixed(2)} ms p99 ${r.filtered.p99.toFixed(2)} ms   ratio ${ratio.toFixed(2)}x   ` +
+          `(SQL filter alone p50 ${r.sqlOnly.p50.toFixed(2)} ms p99 ${r.sqlOnly.p99.toFixed(2)} ms)`,
       );
-      console.log(JSON.stringify({ bench: 'access-filter', query: name, patients: PATIENTS, messages: MESSAGES, unfiltered_p50_ms: Number(r.unfiltered.p50.toFixed(2)), unfiltered_p99_ms: Number(r.unfiltered.p99.toFixed(2)), filtered_p50_ms: Number(r.filtered.p50.toFixed(2)), filtered_p99_ms: Number(r.filtered.p99.toFixed(2)), ratio: Number(ratio.toFixed(2)) }));
+      console.log(JSON.stringify({ bench: 'access-filter', query: name, patients: PATIENTS, messages: MESSAGES, unfiltered_p50_ms: Number(r.unfiltered.p50.toFixed(2)), unfiltered_p99_ms: Number(r.unfiltered.p99.toFixed(2)), filtered_p50_ms: Number(r.filtered.p50.toFixed(2)), filtered_p99_ms: Number(r.filtered.p99.toFixed(2)), ratio: Number(ratio.toFixed(2)), sql_only_p50_ms: Number(r.sqlOnly.p50.toFixed(2)), sql_only_p99_ms: Number(r.sqlOnly.p99.toFixed(2)) }));
     }
+    console.log(`  row-level-security scope alone (BEGIN, set_config, COMMIT)   p50 ${scopeOnly.p50.toFixed(2)} ms p99 ${scopeOnly.p99.toFixed(2)} ms`);
+    console.log(JSON.stringify({ bench: 'access-filter', query: 'scope', p50_ms: Number(scopeOnly.p50.toFixed(2)), p99_ms: Number(scopeOnly.p99.toFixed(2)) }));
   } finally {
     await container.close().catch(() => undefined);
     await adminQuery(url, `DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { accessBasis, auditActorOf, type PatientScope, hasPermission } from '../core/access/actor.ts';
 import type { Permission } from '../core/access/permissions.ts';
+import { visibilityFilter } from '../core/access/actor.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import type { RequestContext } from './context.ts';
@@ -85,8 +86,13 @@ export async function loadAccessiblePatient(
   ctx: RequestContext,
   patientId: PatientId,
 ): Promise<PatientRecord> {
-  const patient = await session.patients.get(patientId);
-  return (await visibleOrDeny(session, ctx, patientId, patient === null ? null : { patient })).patient;
+  // Two lines of defence: row-level security admits the row (issue 5 item 3), then `visibleOrDeny` checks it in code.
+  const patient = await session.asViewer(visibilityFilter(ctx.actor), (viewer) => viewer.patients.get(patientId));
+  if (patient !== null) return (await visibleOrDeny(session, ctx, patientId, { patient })).patient;
+  // Unknown or hidden: the connecting role's read only tells an audited denial from an unknown id; never returned.
+  const hidden = await session.patients.get(patientId);
+  await visibleOrDeny(session, ctx, patientId, hidden === null ? null : { patient: hidden });
+  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
 }
 
 /**
@@ -96,5 +102,10 @@ export async function loadAccessiblePatient(
  * @param patientId - the requested patient
  */
 export async function loadPatientSendState(session: StoreSession, ctx: RequestContext, patientId: PatientId): Promise<PatientSendState> {
-  return visibleOrDeny(session, ctx, patientId, await session.patients.getSendState(patientId));
+  const state = await session.asViewer(visibilityFilter(ctx.actor), (viewer) => viewer.patients.getSendState(patientId));
+  if (state !== null) return visibleOrDeny(session, ctx, patientId, state);
+  // As in `loadAccessiblePatient`: hidden by row-level security or unknown, and 404 either way.
+  const hidden = await session.patients.get(patientId);
+  await visibleOrDeny(session, ctx, patientId, hidden === null ? null : { patient: hidden });
+  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
 }

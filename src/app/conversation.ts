@@ -27,17 +27,19 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
   if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Reading a conversation needs a message.view permission.');
   await loadAccessiblePatient(deps.store, ctx, patientId);
-  const [messages, replies] = await Promise.all([
-    deps.store.messages.list({ visibility: visibilityFilter(ctx.actor), categories, limit, patientId }),
-    deps.store.inbound.ofPatient(patientId, limit),
-  ]);
+  const visibility = visibilityFilter(ctx.actor);
+  // Read under row-level security (the second line of defence behind the checks above and the SQL filter).
+  const { messages, replies, bodies } = await deps.store.asViewer(visibility, async (viewer) => {
+    const [listed, inbound] = await Promise.all([viewer.messages.list({ visibility, categories, limit, patientId }), viewer.inbound.ofPatient(patientId, limit)]);
+    return { messages: listed, replies: inbound, bodies: await Promise.all(listed.map((m) => viewer.messages.body(m.id))) };
+  });
   const actor = auditActorOf(ctx.actor);
   // Who sent each message, by display name (a person or an AI agent; staff names are not PHI).
   const senderIds = [...new Set(messages.flatMap((m) => (m.sender.type === 'user' || m.sender.type === 'agent' || m.sender.type === 'integration' ? [m.sender.id as PrincipalId] : [])))];
   const names = new Map((await Promise.all(senderIds.map((id) => deps.store.principals.get(id)))).flatMap((p) => (p === null ? [] : [[p.id as string, p.displayName] as const])));
   const outbound: ConversationEntry[] = [];
-  for (const message of messages) {
-    const body = await deps.store.messages.body(message.id);
+  for (const [i, message] of messages.entries()) {
+    const body = bodies[i] ?? null;
     if (body === null) continue;
     await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
     // The link in a secure notice is the patient's key to the content: never shown to staff or agents.

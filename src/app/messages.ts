@@ -20,28 +20,37 @@ export async function getMessage(
   ctx: RequestContext,
   id: MessageId,
 ): Promise<{ message: MessageRecord; body: Phi<string>; content: Phi<string> | null; timeline: StatusEventRecord[]; senderName: string | null }> {
-  const message = await deps.store.messages.get(id);
-  const visible =
-    message !== null &&
-    hasPermission(ctx.actor, viewPermission(message.category)) &&
-    canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
-  if (message === null || !visible) {
-    if (message !== null) {
-      await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
+  // Two lines of defence: row-level security admits the rows (issue 5 item 3), then the code check decides.
+  const read = await deps.store.asViewer(visibilityFilter(ctx.actor), async (viewer) => {
+    const message = await viewer.messages.get(id);
+    if (message === null || !mayView(ctx, message)) return { visible: false as const, message };
+    const [body, timeline, content] = await Promise.all([
+      viewer.messages.body(id),
+      viewer.messages.timeline(id),
+      message.delivery === 'secure' ? viewer.secureLinks.content(id) : Promise.resolve(null),
+    ]);
+    return { visible: true as const, message, body, timeline, content };
+  });
+  if (!read.visible) {
+    // Hidden by row security, or not viewable: the connecting role's read only tells an audited denial from an unknown id.
+    const denied = read.message ?? (await deps.store.messages.get(id));
+    if (denied !== null) {
+      await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: denied.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
     }
     throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
-  const [body, timeline, content, sender] = await Promise.all([
-    deps.store.messages.body(id),
-    deps.store.messages.timeline(id),
-    message.delivery === 'secure' ? deps.store.secureLinks.content(id) : Promise.resolve(null),
-    // Who sent it, by name: a person, an integration or an AI agent (labelled as such by its kind).
-    message.sender.type === 'system' || message.sender.type === 'patient' ? Promise.resolve(null) : deps.store.principals.get(message.sender.id as PrincipalId),
-  ]);
+  const { message, body, timeline, content } = read;
+  // Who sent it, by name: a person, an integration or an AI agent (labelled by its kind); staff names are not PHI.
+  const sender = message.sender.type === 'system' || message.sender.type === 'patient' ? null : await deps.store.principals.get(message.sender.id as PrincipalId);
   await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
   if (body === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   // The link in a secure notice is the patient's key to the content: staff see that a link was sent, never the link.
   return { message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, content, timeline, senderName: sender?.displayName ?? null };
+}
+
+/** The first line of defence, in code: the category's view permission and record-level sharing. */
+function mayView(ctx: RequestContext, message: MessageRecord): boolean {
+  return hasPermission(ctx.actor, viewPermission(message.category)) && canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
 }
 
 /**
@@ -58,15 +67,19 @@ export async function listMessages(
 ): Promise<MessageRecord[]> {
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
   if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Listing messages needs a message.view permission.');
-  const rows = await deps.store.messages.list({
-    visibility: visibilityFilter(ctx.actor),
-    categories,
-    limit: q.limit,
-    ...(q.patientId === undefined ? {} : { patientId: q.patientId }),
-    ...(q.from === undefined ? {} : { from: q.from }),
-    ...(q.to === undefined ? {} : { to: q.to }),
-    ...(q.before === undefined ? {} : { before: q.before }),
-  });
+  const visibility = visibilityFilter(ctx.actor);
+  // Filtered in SQL (the first line of defence) and under row-level security (the second).
+  const rows = await deps.store.asViewer(visibility, (viewer) =>
+    viewer.messages.list({
+      visibility,
+      categories,
+      limit: q.limit,
+      ...(q.patientId === undefined ? {} : { patientId: q.patientId }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.before === undefined ? {} : { before: q.before }),
+    }),
+  );
   await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.listed', outcome: 'success', targetType: 'patient', targetId: q.patientId ?? null, patientId: q.patientId ?? null, reason: null, requestId: ctx.requestId, details: { count: rows.length, via: ctx.via } });
   return rows;
 }

@@ -264,6 +264,16 @@ export interface InboundRecord {
 
 /** Everything a use case reads or writes, bound to one transaction (or to none, for plain reads). */
 export interface StoreSession {
+  /**
+   * Runs staff reads under row-level security, the second line of defence behind the SQL filters (issue 5, HIPAA
+   * §164.312(a)(1) access control): `fn` gets a session in which the database itself returns only the message,
+   * patient and reply rows `visibility` allows, and refuses every write. Use it for reads only; audit and other
+   * writes go through the caller's own session, after it returns. Inside a transaction the scope ends when `fn`
+   * does; a nested call runs in the outer scope (docs/decisions/0013-row-level-security.md).
+   * @param visibility - from `visibilityFilter(actor)`; null is organisation-wide (every row, still read-only)
+   * @param fn - the reads, on the session it is given (never on another: PGlite has a single connection)
+   */
+  asViewer<T>(visibility: VisibilityFilter | null, fn: (viewer: StoreSession) => Promise<T>): Promise<T>;
   readonly patients: {
     insert(patient: NewPatient): Promise<void>;
     get(id: PatientId): Promise<PatientRecord | null>;
@@ -759,6 +769,7 @@ export interface MessagingProvider {
    */
   reconcile(envelope: OutboundEnvelope, since: Date): Promise<ReconcileResult>;
 }
+
 /** A care team as listed: counts only (the members and patients are ids an administrator already manages). */
 export interface CareTeamSummary {
   readonly id: string;

@@ -11,6 +11,7 @@ import { createOutboxRepository } from './outbox.repository.ts';
 import { createPatientRepository } from './patient.repository.ts';
 import { createPhiPreferenceRepository } from './phi-preference.repository.ts';
 import { createQueueBatcher } from './queue-batcher.ts';
+import { viewerScope } from './row-security.ts';
 import { createSecureLinkRepository, createThrottleRepository } from './secure-link.repository.ts';
 import { createSecurityEventRepository } from './security-event.repository.ts';
 import { createSignInRepository } from './session.repository.ts';
@@ -81,6 +82,7 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     ...createDirectoryRepositories(db),
     ...createSharingRepositories(db, cipher),
     securityEvents: createSecurityEventRepository(db, uuid, securityWebhook),
+    asViewer: viewerScope(db, (trx) => createSession(trx, cipher, uuid, cache, securityWebhook)),
   };
 }
 

@@ -15,7 +15,9 @@ export function inboundRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const ctx = contextOf(request);
         if (!hasPermission(ctx.actor, 'consent.manage')) throw new DomainError('ACCESS_DENIED', 'The review queue needs consent.manage.');
-        const items = await deps.store.inbound.list({ needsReview: request.query.needsReview === 'true', visibility: visibilityFilter(ctx.actor), limit: request.query.limit });
+        const visibility = visibilityFilter(ctx.actor);
+        // Filtered in SQL and under row-level security (issue 5 item 3).
+        const items = await deps.store.asViewer(visibility, (viewer) => viewer.inbound.list({ needsReview: request.query.needsReview === 'true', visibility, limit: request.query.limit }));
         return { items: items.map((i) => ({ ...i, receivedAt: i.receivedAt.toISOString() })) };
       },
     );
