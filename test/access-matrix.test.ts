@@ -188,8 +188,8 @@ const ENDPOINTS: readonly Endpoint[] = [
   {
     name: 'POST /v1/patients (into the ward)',
     perCategory: false,
-    // Placing a patient is not a read of someone's record: refused with 403 (not audited as a denial).
-    expect: (set, where) => (!has(set, 'patient.manage') ? denied : !reaches(set, where) ? { status: 403, code: 'ACCESS_DENIED' } : ok(201)),
+    // Placing a patient is not a read of someone's record: refused with 403 (audited as a denial).
+    expect: (set, where) => (!has(set, 'patient.manage') ? denied : !reaches(set, where) ? denied : ok(201)),
     run: async (w, who, t) =>
       observed(
         await w.h.app.inject({
@@ -203,8 +203,8 @@ const ENDPOINTS: readonly Endpoint[] = [
   {
     name: 'GET /v1/messages?patientId=',
     perCategory: false,
-    // A list refused for lack of any view permission is not audited yet (see the it.fails below).
-    expect: (set, where) => (viewable(set).length === 0 ? { status: 403, code: 'ACCESS_DENIED' } : ok(200, reaches(set, where) ? seededOf(set) : [])),
+    // Another ward's patient named in the filter answers like an unknown id, audited, as the patient by id does.
+    expect: (set, where) => permissionThenSharing(viewable(set).length > 0, set, where, ok(200, seededOf(set))),
     run: async (w, who, t) => observed(await w.h.app.inject({ method: 'GET', url: `/v1/messages?patientId=${w.readPatient[t]}`, headers: who.headers }), itemKeys(w)),
   },
   {
@@ -472,9 +472,9 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
     expect((await mcpCall(w.h, agent, 'send_template', { patientId: w.writePatient.A, channel: 'sms', template: 'appointment_reminder', params: TEMPLATE_FOR.administrative.params })).isError).toBeFalsy();
   });
 
-  // ---- Gaps found by the matrix (application files owned elsewhere): these must start passing when fixed. -------
+  // ---- Gaps the matrix found, since fixed. ----------------------------------------------------------------------
 
-  it.fails('records a message list refused for lack of any view permission as access.denied (src/app/messages.ts listMessages)', async () => {
+  it('records a message list refused for lack of any view permission as access.denied (src/app/messages.ts listMessages)', async () => {
     const res = await w.h.app.inject({ method: 'GET', url: '/v1/messages', headers: as('security_officer', 'A') });
     expect(res.statusCode).toBe(403);
     const requestId = res.json<{ instance: string }>().instance.replace('urn:uuid:', '');
@@ -482,7 +482,7 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
     expect(rows.map((r) => r.action)).toContain('access.denied');
   });
 
-  it.fails('records a message list filtered by another ward\'s patient as a denied attempt (src/app/messages.ts listMessages)', async () => {
+  it('records a message list filtered by another ward\'s patient as a denied attempt, answered like an unknown id (src/app/messages.ts listMessages)', async () => {
     const who = w.principal.get(principalKey('nurse', 'A'));
     const denials = async (): Promise<number> =>
       (
@@ -496,7 +496,8 @@ describe.each(DATABASES)('access matrix (%s)', (database) => {
       ).length;
     const before = await denials();
     const res = await w.h.app.inject({ method: 'GET', url: `/v1/messages?patientId=${w.readPatient.B}`, headers: as('nurse', 'A') });
-    expect(res.json<{ items: unknown[] }>().items).toEqual([]);
+    expect(res.statusCode).toBe(404);
+    expect(res.json<{ code: string }>().code).toBe('NOT_FOUND');
     expect(await denials()).toBeGreaterThan(before);
   });
 

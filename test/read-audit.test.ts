@@ -54,7 +54,7 @@ describe.each(DATABASES)('reads are audited with their interface (%s)', (databas
     ]);
     for (const r of rows) {
       expect(r.patient_id).toBe(patientId);
-      expect((r.details as Record<string, unknown>)['via']).toBe('api');
+      expect((r.details)['via']).toBe('api');
       expect(r.occurred_at).toBeInstanceOf(Date);
     }
   });
@@ -68,7 +68,7 @@ describe.each(DATABASES)('reads are audited with their interface (%s)', (databas
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json<{ items: { id: string }[] }>().items.map((p) => p.id)).toEqual([mine.id]);
     const audited = await h.container.database.db.selectFrom('audit_event').select(['target_id', 'details']).where('actor_id', '=', nurse.id).where('action', '=', 'patient.viewed').execute();
-    expect(audited.filter((a) => (a.details as Record<string, unknown>)['foundBy'] === 'phone').map((a) => a.target_id)).toEqual([mine.id]);
+    expect(audited.filter((a) => (a.details)['foundBy'] === 'phone').map((a) => a.target_id)).toEqual([mine.id]);
     expect(JSON.stringify(audited)).not.toContain('8642');
     const bad = await h.app.inject({ method: 'POST', url: '/v1/patients/search', headers: nurse.headers, payload: { phone: 'not a number' } });
     expect(bad.statusCode).toBe(400);
@@ -91,7 +91,7 @@ describe.each(DATABASES)('reads are audited with their interface (%s)', (databas
     const read = await h.app.inject({ method: 'GET', url: `/v1/patients/${patientId}/consents`, headers: { cookie: `wardline_session=${cookie?.value ?? ''}` } });
     expect(read.statusCode).toBe(200);
     const rows = await readsBy(id);
-    expect(rows.map((r) => [r.action, (r.details as Record<string, unknown>)['via']])).toEqual([['consent.viewed', 'console']]);
+    expect(rows.map((r) => [r.action, (r.details)['via']])).toEqual([['consent.viewed', 'console']]);
   });
 
   it('records an MCP read of a conversation as via "mcp", message by message', async () => {
@@ -109,6 +109,6 @@ describe.each(DATABASES)('reads are audited with their interface (%s)', (databas
     const rows = await readsBy(agentId);
     expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['message.viewed', 'conversation.viewed']));
     expect(rows.find((r) => r.action === 'message.viewed')?.target_id).toBe(messageId);
-    expect(rows.every((r) => (r.details as Record<string, unknown>)['via'] === 'mcp' && r.actor_type === 'agent')).toBe(true);
+    expect(rows.every((r) => (r.details)['via'] === 'mcp' && r.actor_type === 'agent')).toBe(true);
   });
 });

@@ -1,48 +1,56 @@
-import { accessBasis, auditActorOf, type PatientScope, hasPermission } from '../core/access/actor.ts';
-import type { Permission } from '../core/access/permissions.ts';
-import { visibilityFilter } from '../core/access/actor.ts';
+import { accessBasis, auditActorOf, canPlaceInWard, hasPermission, visibilityFilter, type PatientScope } from '../core/access/actor.ts';
+import { viewPermission, type Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
-import type { PatientId } from '../core/ids.ts';
+import type { PatientId, WardId } from '../core/ids.ts';
 import type { RequestContext } from './context.ts';
-import type { PatientRecord, PatientSendState, StoreSession } from './ports.ts';
+import type { MessageRecord, PatientRecord, PatientSendState, StoreSession } from './ports.ts';
 
 /**
- * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission`.
+ * Throws ACCESS_DENIED (and audits the denial) unless the actor holds `permission` — or, given several, any of them.
  * @param session - where the denial is audited
  * @param ctx - the caller
- * @param permission - what it needs
+ * @param permission - what it needs, or the permissions of which it needs one
  */
 export async function requirePermission(
   session: StoreSession,
   ctx: RequestContext,
-  permission: Permission,
+  permission: Permission | readonly Permission[],
 ): Promise<void> {
-  if (hasPermission(ctx.actor, permission)) return;
-  await session.audit.append({
-    actor: auditActorOf(ctx.actor),
-    action: 'access.denied',
-    outcome: 'denied',
-    targetType: 'system',
-    targetId: null,
-    patientId: null,
-    reason: `missing ${permission}`,
-    requestId: ctx.requestId,
-  });
-  throw new DomainError('ACCESS_DENIED', `This action needs the permission ${permission}.`);
+  const anyOf = typeof permission === 'string' ? [permission] : permission;
+  if (anyOf.some((p) => hasPermission(ctx.actor, p))) return;
+  await auditDenial(session, ctx, `missing ${anyOf.join(' or ')}`);
+  throw new DomainError('ACCESS_DENIED', anyOf.length === 1 ? `This action needs the permission ${anyOf.join('')}.` : `This action needs one of the permissions ${anyOf.join(', ')}.`);
 }
 
 /**
- * Returns what was found about a patient if the actor may see it. A patient that does not exist and one in another
- * ward answer alike (404), so ids cannot be probed; the second case is audited as a denial.
+ * Throws ACCESS_DENIED (audited) unless the actor may place new patients in each of these wards (`canPlaceInWard`).
+ * @param session - where the denial is audited
+ * @param ctx - the caller
+ * @param wardIds - the wards (null: no ward)
  */
-async function visibleOrDeny<T extends { patient: PatientScope }>(
-  session: StoreSession,
-  ctx: RequestContext,
-  patientId: PatientId,
-  found: T | null,
-): Promise<T> {
-  const basis = found === null ? null : accessBasis(ctx.actor, found.patient);
-  if (found !== null && basis !== null) {
+export async function requireWardPlacement(session: StoreSession, ctx: RequestContext, wardIds: readonly (WardId | null)[]): Promise<void> {
+  if (wardIds.every((w) => canPlaceInWard(ctx.actor, w))) return;
+  await auditDenial(session, ctx, "ward outside the actor's sharing");
+  throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
+}
+
+async function auditDenial(session: StoreSession, ctx: RequestContext, reason: string): Promise<void> {
+  await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'system', targetId: null, patientId: null, reason, requestId: ctx.requestId });
+}
+
+/**
+ * Admits a patient's record to the caller, or answers as for an unknown id. A patient outside every sharing rule is
+ * a denied attempt on someone else's data: audited, and a security event for the security officer. A patient open
+ * only through break-glass is admitted and the use flagged (issue 5 item 4).
+ * @param session - where audit and security events are written
+ * @param ctx - the caller
+ * @param patient - the record's patient
+ * @param target - what was asked for by id: the patient, or one of its messages (audited as the denial's target)
+ */
+export async function admitPatient(session: StoreSession, ctx: RequestContext, patient: PatientScope, target: { readonly type: 'patient' | 'message'; readonly id: string }): Promise<void> {
+  const patientId = patient.id;
+  const basis = accessBasis(ctx.actor, patient);
+  if (basis !== null) {
     // Break-glass access is flagged on every use (issue 5 item 4); the security officer reviews these.
     if (basis === 'breakglass') {
       await session.audit.append({
@@ -57,21 +65,62 @@ async function visibleOrDeny<T extends { patient: PatientScope }>(
         details: { breakGlass: true },
       });
     }
-    return found;
+    return;
   }
-  if (found !== null) {
-    await session.securityEvents.record({ kind: 'access.outside-sharing', principalId: ctx.actor.id, patientId, details: { requestId: ctx.requestId } });
-    await session.audit.append({
-      actor: auditActorOf(ctx.actor),
-      action: 'access.denied',
-      outcome: 'denied',
-      targetType: 'patient',
-      targetId: patientId,
-      patientId,
-      reason: "outside the actor's wards",
-      requestId: ctx.requestId,
-    });
+  await session.securityEvents.record({ kind: 'access.outside-sharing', principalId: ctx.actor.id, patientId, details: { requestId: ctx.requestId } });
+  await session.audit.append({
+    actor: auditActorOf(ctx.actor),
+    action: 'access.denied',
+    outcome: 'denied',
+    targetType: target.type,
+    targetId: target.id,
+    patientId,
+    reason: "outside the actor's sharing",
+    requestId: ctx.requestId,
+  });
+  throw new DomainError('NOT_FOUND', `No ${target.type} with this id is visible to you.`);
+}
+
+/**
+ * Admits a message to the caller: its category's view permission, then its patient (`admitPatient`). Anything else
+ * answers as for an unknown id, audited; another patient's message outside the caller's sharing is also a security
+ * event.
+ * @param session - where audit and security events are written
+ * @param ctx - the caller
+ * @param id - the message asked for
+ * @param message - the message found (null: unknown)
+ * @returns the message, admitted
+ */
+export async function admitMessage<T extends Pick<MessageRecord, 'category' | 'patientId' | 'wardId'>>(session: StoreSession, ctx: RequestContext, id: string, message: T | null): Promise<T> {
+  if (message === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
+  if (!hasPermission(ctx.actor, viewPermission(message.category))) {
+    await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: `missing ${viewPermission(message.category)}`, requestId: ctx.requestId });
+    throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
+  await admitPatient(session, ctx, { id: message.patientId, wardId: message.wardId }, { type: 'message', id });
+  return message;
+}
+
+/**
+ * Returns what was found about a patient if the actor may see it. A patient that does not exist and one outside the
+ * actor's sharing answer alike (404), so ids cannot be probed; the second case is audited (`admitPatient`).
+ */
+async function visibleOrDeny<T extends { patient: PatientScope }>(session: StoreSession, ctx: RequestContext, found: T | null): Promise<T> {
+  if (found === null) throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+  await admitPatient(session, ctx, found.patient, { type: 'patient', id: found.patient.id });
+  return found;
+}
+
+/**
+ * Two lines of defence: row-level security admits the row (issue 5 item 3), then `admitPatient` checks it in code.
+ * When the scoped read finds nothing, one read as the connecting role tells an audited denial from an unknown id;
+ * that row is never returned.
+ */
+async function loadVisible<T extends { patient: PatientScope }>(session: StoreSession, ctx: RequestContext, patientId: PatientId, read: (viewer: StoreSession) => Promise<T | null>): Promise<T> {
+  const found = await session.asViewer(visibilityFilter(ctx.actor), read);
+  if (found !== null) return visibleOrDeny(session, ctx, found);
+  const hidden = await session.patients.get(patientId);
+  await visibleOrDeny(session, ctx, hidden === null ? null : { patient: hidden });
   throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
 }
 
@@ -81,18 +130,11 @@ async function visibleOrDeny<T extends { patient: PatientScope }>(
  * @param ctx - the caller
  * @param patientId - the requested patient
  */
-export async function loadAccessiblePatient(
-  session: StoreSession,
-  ctx: RequestContext,
-  patientId: PatientId,
-): Promise<PatientRecord> {
-  // Two lines of defence: row-level security admits the row (issue 5 item 3), then `visibleOrDeny` checks it in code.
-  const patient = await session.asViewer(visibilityFilter(ctx.actor), (viewer) => viewer.patients.get(patientId));
-  if (patient !== null) return (await visibleOrDeny(session, ctx, patientId, { patient })).patient;
-  // Unknown or hidden: the connecting role's read only tells an audited denial from an unknown id; never returned.
-  const hidden = await session.patients.get(patientId);
-  await visibleOrDeny(session, ctx, patientId, hidden === null ? null : { patient: hidden });
-  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+export async function loadAccessiblePatient(session: StoreSession, ctx: RequestContext, patientId: PatientId): Promise<PatientRecord> {
+  return (await loadVisible(session, ctx, patientId, async (viewer) => {
+    const patient = await viewer.patients.get(patientId);
+    return patient === null ? null : { patient };
+  })).patient;
 }
 
 /**
@@ -102,10 +144,5 @@ export async function loadAccessiblePatient(
  * @param patientId - the requested patient
  */
 export async function loadPatientSendState(session: StoreSession, ctx: RequestContext, patientId: PatientId): Promise<PatientSendState> {
-  const state = await session.asViewer(visibilityFilter(ctx.actor), (viewer) => viewer.patients.getSendState(patientId));
-  if (state !== null) return visibleOrDeny(session, ctx, patientId, state);
-  // As in `loadAccessiblePatient`: hidden by row-level security or unknown, and 404 either way.
-  const hidden = await session.patients.get(patientId);
-  await visibleOrDeny(session, ctx, patientId, hidden === null ? null : { patient: hidden });
-  throw new DomainError('NOT_FOUND', 'No patient with this id is visible to you.');
+  return loadVisible(session, ctx, patientId, (viewer) => viewer.patients.getSendState(patientId));
 }

@@ -1,11 +1,10 @@
 import { auditActorOf, hasPermission, visibilityFilter } from '../core/access/actor.ts';
 import { viewPermission } from '../core/access/permissions.ts';
-import { DomainError } from '../core/errors.ts';
 import type { InboundMessageId, PatientId, PrincipalId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
-import { loadAccessiblePatient } from './access.ts';
+import { loadAccessiblePatient, requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { InboundRecord, MessageRecord } from './ports.ts';
 
@@ -24,8 +23,8 @@ export type ConversationEntry =
  * @param limit - at most this many messages and this many replies are read; the newest `limit` entries are returned
  */
 export async function readConversation(deps: AppDeps, ctx: RequestContext, patientId: PatientId, limit: number): Promise<ConversationEntry[]> {
+  await requirePermission(deps.store, ctx, CATEGORIES.map(viewPermission));
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
-  if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Reading a conversation needs a message.view permission.');
   await loadAccessiblePatient(deps.store, ctx, patientId);
   const visibility = visibilityFilter(ctx.actor);
   // Read under row-level security (the second line of defence behind the checks above and the SQL filter).

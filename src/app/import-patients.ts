@@ -1,11 +1,10 @@
-import { actorOf, canPlaceInWard, NO_SHARING, type Actor } from '../core/access/actor.ts';
+import { actorOf, NO_SHARING, type Actor } from '../core/access/actor.ts';
 import { SEEDED_PERMISSION_SETS } from '../core/access/permissions.ts';
 import { FIELD_RULE_TEXT, isCalendarDate, isLanguageTag, isTimeZone, NAME_MAX_LENGTH } from '../core/patients/patient-fields.ts';
-import { DomainError } from '../core/errors.ts';
 import { isUuid, type PatientId, type PrincipalId, type WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
 import { phi } from '../core/phi/phi.ts';
-import { requirePermission } from './access.ts';
+import { requirePermission, requireWardPlacement } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import { insertPatient, type ValidatedPatient } from './patients.ts';
 
@@ -212,9 +211,7 @@ export async function importPatients(
   options: ImportOptions = {},
 ): Promise<{ imported: number }> {
   await requirePermission(deps.store, ctx, 'patient.manage');
-  if (!patients.every((p) => canPlaceInWard(ctx.actor, p.wardId))) {
-    throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
-  }
+  await requireWardPlacement(deps.store, ctx, [...new Set(patients.map((p) => p.wardId))]);
   const batchSize = Math.max(1, options.batchSize ?? 500);
   if (patients.length === 0) return { imported: 0 };
   await deps.store.transaction(async (tx) => {

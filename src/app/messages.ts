@@ -5,6 +5,7 @@ import type { MessageId, PatientId, PrincipalId } from '../core/ids.ts';
 import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
+import { admitMessage, loadAccessiblePatient, requirePermission } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { MessageRecord, StatusEventRecord } from './ports.ts';
 
@@ -33,13 +34,11 @@ export async function getMessage(
   });
   if (!read.visible) {
     // Hidden by row security, or not viewable: the connecting role's read only tells an audited denial from an unknown id.
-    const denied = read.message ?? (await deps.store.messages.get(id));
-    if (denied !== null) {
-      await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: denied.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
-    }
+    await admitMessage(deps.store, ctx, id, read.message ?? (await deps.store.messages.get(id)));
     throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
   const { message, body, timeline, content } = read;
+  await admitMessage(deps.store, ctx, id, message); // flags a break-glass use
   // Who sent it, by name: a person, an integration or an AI agent (labelled by its kind); staff names are not PHI.
   const sender = message.sender.type === 'system' || message.sender.type === 'patient' ? null : await deps.store.principals.get(message.sender.id as PrincipalId);
   await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: id, patientId: message.patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
@@ -65,8 +64,10 @@ export async function listMessages(
   ctx: RequestContext,
   q: { patientId?: PatientId | undefined; from?: Date | undefined; to?: Date | undefined; limit: number; before?: { createdAt: Date; id: MessageId } | undefined },
 ): Promise<MessageRecord[]> {
+  await requirePermission(deps.store, ctx, CATEGORIES.map(viewPermission));
   const categories = CATEGORIES.filter((c) => hasPermission(ctx.actor, viewPermission(c)));
-  if (categories.length === 0) throw new DomainError('ACCESS_DENIED', 'Listing messages needs a message.view permission.');
+  // Another patient's messages by filter answer as for an unknown id, audited, exactly as the patient by id.
+  if (q.patientId !== undefined) await loadAccessiblePatient(deps.store, ctx, q.patientId);
   const visibility = visibilityFilter(ctx.actor);
   // Filtered in SQL (the first line of defence) and under row-level security (the second).
   const rows = await deps.store.asViewer(visibility, (viewer) =>

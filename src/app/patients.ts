@@ -1,9 +1,9 @@
-import { auditActorOf, canAccessPatient, canPlaceInWard, sendsInSomeCategory } from '../core/access/actor.ts';
+import { auditActorOf, canAccessPatient, sendsInSomeCategory } from '../core/access/actor.ts';
 import { DomainError, type FieldIssue } from '../core/errors.ts';
 import type { E164, PatientId, WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
-import { loadAccessiblePatient, requirePermission } from './access.ts';
+import { loadAccessiblePatient, requirePermission, requireWardPlacement } from './access.ts';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { NewPatient, PatientRecord, StoreSession } from './ports.ts';
 
@@ -94,9 +94,7 @@ export async function createPatient(
       issues: [{ pointer: '/body/wardId', message: 'wardId names no ward' }],
     });
   }
-  if (!canPlaceInWard(ctx.actor, wardId)) {
-    throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
-  }
+  await requireWardPlacement(deps.store, ctx, [wardId]);
   const id = deps.ids.uuid() as PatientId;
   const patient: ValidatedPatient = {
     wardId,

@@ -1,11 +1,11 @@
-import { auditActorOf, canAccessPatient, hasPermission, type AuditActor } from '../core/access/actor.ts';
-import { sendPermission, viewPermission } from '../core/access/permissions.ts';
+import { auditActorOf, type AuditActor } from '../core/access/actor.ts';
+import { sendPermission } from '../core/access/permissions.ts';
 import type { AuditEventInput } from '../core/audit/audit-event.ts';
 import { decideConsent } from '../core/consent/consent.ts';
 import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { secureLinkStatus, type SecureLinkStatus } from '../core/secure-link/secure-link.ts';
-import { requirePermission } from './access.ts';
+import { admitMessage, requirePermission } from './access.ts';
 import { senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageRecord, SecureLinkRecord } from './ports.ts';
 import { mintSecureLink } from './secure-links.ts';
@@ -58,18 +58,11 @@ function summary(link: SecureLinkRecord, now: Date): SecureLinkSummary {
 }
 
 /**
- * The message if the caller may view it (the check `getMessage` makes: `message.view.<category>` and the patient's
- * ward), with its secure links, newest first. Another ward's message answers 404 like an unknown id (audited).
+ * The message if the caller may view it (`admitMessage`, the check `getMessage` makes), with its secure links, newest
+ * first. Another ward's message answers 404 like an unknown id (audited, a security event).
  */
 async function loadLinks(deps: AppDeps, ctx: RequestContext, id: MessageId): Promise<{ message: MessageRecord; links: SecureLinkRecord[] }> {
-  const message = await deps.store.messages.get(id);
-  const visible = message !== null && hasPermission(ctx.actor, viewPermission(message.category)) && canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
-  if (message === null || !visible) {
-    if (message !== null) {
-      await deps.store.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: 'message not visible to the actor', requestId: ctx.requestId });
-    }
-    throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
-  }
+  const message = await admitMessage(deps.store, ctx, id, await deps.store.messages.get(id));
   const links = await deps.store.secureLinks.forMessage(id);
   if (links.length === 0) throw new DomainError('NOT_FOUND', 'This message was not sent with a secure link.');
   return { message, links };

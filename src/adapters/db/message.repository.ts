@@ -248,19 +248,40 @@ export function createMessageRepository(
       return row === undefined ? null : (row.id as MessageId);
     },
     async list(f) {
-      let q = db.selectFrom('message').select(COLUMNS).where('category', 'in', [...f.categories]);
-      if (f.visibility !== null) {
-        if (f.visibility.wardIds.length === 0 && f.visibility.patientIds.length === 0) return [];
-        q = q.where(visibleTo(f.visibility));
-      }
-      if (f.patientId !== undefined) q = q.where('patient_id', '=', f.patientId);
-      if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
-      if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-      if (f.before !== undefined) {
-        const b = f.before;
-        q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(b.createdAt, b.id)));
-      }
-      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+      const listed = () => db.selectFrom('message').select(COLUMNS).where('category', 'in', [...f.categories]);
+      type ListQuery = ReturnType<typeof listed>;
+      // The newest `limit` rows matching the filter, in one of the branches below, newest first.
+      const newest = (narrow: (q: ListQuery) => ListQuery): ListQuery => {
+        let q = narrow(listed());
+        if (f.patientId !== undefined) q = q.where('patient_id', '=', f.patientId);
+        if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
+        if (f.to !== undefined) q = q.where('created_at', '<', f.to);
+        if (f.before !== undefined) {
+          const b = f.before;
+          q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(b.createdAt, b.id)));
+        }
+        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit);
+      };
+      const v = f.visibility;
+      if (v === null) return (await newest((q) => q).execute()).map(toRecord);
+      if (v.wardIds.length === 0 && v.patientIds.length === 0) return [];
+      // One patient (the regulator's query): its own index drives, sharing is a plain filter on its few rows.
+      if (f.patientId !== undefined) return (await newest((q) => q.where(visibleTo(v))).execute()).map(toRecord);
+      // Record-level sharing as one branch per ward (each an ordered scan of message_ward_created_idx that stops
+      // after `limit` rows) and one for individually granted patients outside those wards, merged: an OR of the two
+      // would make PostgreSQL collect and sort every row of the wards (bench/access-filter.bench.ts).
+      const wards = [...v.wardIds];
+      const branches = [
+        ...wards.map((wardId) => newest((q) => q.where('ward_id', '=', wardId))),
+        ...(v.patientIds.length === 0
+          ? []
+          : [newest((q) => q.where('patient_id', 'in', [...v.patientIds]).where((eb) => (wards.length === 0 ? eb.lit(true) : eb.or([eb('ward_id', 'is', null), eb('ward_id', 'not in', wards)]))))]),
+      ];
+      const [first, ...rest] = branches;
+      if (first === undefined) return [];
+      if (rest.length === 0) return (await first.execute()).map(toRecord);
+      const merged = rest.reduce((all, b, i) => all.unionAll(db.selectFrom(b.as(`b${String(i + 1)}`)).selectAll()), db.selectFrom(first.as('b0')).selectAll());
+      const rows = await db.selectFrom(merged.as('m')).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
       return rows.map(toRecord);
     },
     async queuedFor(patientId, channels, purposes) {
