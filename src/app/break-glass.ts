@@ -10,7 +10,7 @@ import { grantView, type GrantView } from './sharing.ts';
  * Break-glass (issue 5 item 4; docs/sharing.md, docs/decisions/0014-break-glass-and-security-events.md): a holder of
  * `breakglass.use` opens a patient outside their sharing for an emergency, with a written reason, for a fixed time.
  * The opening is audited and raises a security event; every later read through it is audited as `breakglass.used`
- * (`visibleOrDeny` in access.ts). The reason may name clinical facts: it is stored encrypted and appears in no log
+ * (`admitPatient` in access.ts). The reason may name clinical facts: it is stored encrypted and appears in no log
  * and no audit event.
  */
 

@@ -835,7 +835,7 @@ export type SecurityEventKind = 'breakglass.opened' | 'access.outside-sharing';
 /** A security event: ids, kinds and codes only, never PHI (it leaves Wardline through the webhook). */
 export interface NewSecurityEvent {
   readonly kind: SecurityEventKind;
-  /** When; the database's clock when absent (callers without a clock, such as `visibleOrDeny`). */
+  /** When; the database's clock when absent (callers without a clock, such as `admitPatient`). */
   readonly occurredAt?: Date;
   readonly principalId: PrincipalId | null;
   readonly patientId: PatientId | null;
