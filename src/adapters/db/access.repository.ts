@@ -52,8 +52,8 @@ export async function loadActor(db: Kysely<Database>, principalId: PrincipalId, 
 
 /**
  * The SQL form of record-level sharing for a query on one table with `ward_id` and `patient_id` columns: rows of the actor's
- * wards or of its individually granted patients. Both halves use an index (`message_ward_created_idx`,
- * `message_patient_idx`), so the planner ORs two index scans instead of scanning.
+ * wards or of its individually granted patients. Fit for small row sets (one patient's messages, the review queue);
+ * a newest-first list over whole wards runs one branch per ward instead (`messages.list`).
  * @param visibility - from `visibilityFilter(actor)`; not null (null means no filter at all)
  */
 export function visibleTo(visibility: VisibilityFilter) {
