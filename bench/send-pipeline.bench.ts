@@ -18,7 +18,7 @@ import { bootstrapAdmin } from '../src/app/directory.ts';
 import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, spawnWorker, BENCH_ENV, benchKeys, benchLogger } from './support.ts';
+import { adminQuery, benchPostgresUrl, DEFAULT_PG_URL, spawnWorker, BENCH_ENV, benchKeys, benchLogger, runConcurrent } from './support.ts';
 
 type DbKind = 'pglite' | 'postgres';
 
@@ -133,25 +133,6 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Runs `n` jobs with at most `concurrency` in flight; returns each job's latency in ms, sorted. */
-async function runConcurrent(
-  n: number,
-  concurrency: number,
-  job: (i: number) => Promise<void>,
-): Promise<number[]> {
-  const latencies: number[] = new Array<number>(n);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      const started = performance.now();
-      await job(i);
-      latencies[i] = performance.now() - started;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
-  return latencies.sort((a, b) => a - b);
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Result {

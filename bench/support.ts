@@ -78,3 +78,23 @@ export function benchLogger(): Logger {
     }),
   );
 }
+
+/** Runs `job(0..n-1)` in `concurrency` lanes; @returns each job's latency (ms), sorted. */
+export async function runConcurrent(
+  n: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<number[]> {
+  const latencies: number[] = new Array<number>(n);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      const started = performance.now();
+      await job(i);
+      latencies[i] = performance.now() - started;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
+  return latencies.sort((a, b) => a - b);
+}

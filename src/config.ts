@@ -92,6 +92,15 @@ const EnvSchema = z
     WARDLINE_REQUIRE_MFA: bool.default(false),
     WARDLINE_OIDC_ISSUER: z.url().optional(),
     WARDLINE_BREAKGLASS_MINUTES: z.coerce.number().int().min(5).max(480).default(60),
+    WARDLINE_AUDIT_SIGNING_KEY: z
+      .string()
+      .refine((v) => /-----BEGIN PRIVATE KEY-----/.test(v.replaceAll('\\n', '\n')), 'must be an Ed25519 private key in PKCS#8 PEM (openssl genpkey -algorithm ed25519)')
+      .optional(),
+    WARDLINE_AUDIT_SEAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    WARDLINE_AUDIT_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+    WARDLINE_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(6),
+    WARDLINE_RETENTION_UNDER_SIX_YEARS: bool.default(false),
+    WARDLINE_AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
     WARDLINE_SECURITY_WEBHOOK_URL: z
       .url()
       .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'must be https (plain http only to 127.0.0.1 or localhost)')
@@ -150,6 +159,9 @@ const EnvSchema = z
     } else if (env.WHATSAPP_GRAPH_URL !== undefined) {
       problem('WHATSAPP_GRAPH_URL', 'is set but WHATSAPP_PHONE_NUMBER_ID is not');
     }
+    if (env.WARDLINE_RETENTION_YEARS < 6 && !env.WARDLINE_RETENTION_UNDER_SIX_YEARS) {
+      problem('WARDLINE_RETENTION_YEARS', 'HIPAA keeps documentation six years (164.316(b)(2)(i)); set WARDLINE_RETENTION_UNDER_SIX_YEARS=true to go below, on your counsel\'s advice');
+    }
     if ((env.WARDLINE_SECURITY_WEBHOOK_URL === undefined) !== (env.WARDLINE_SECURITY_WEBHOOK_SECRET === undefined)) {
       problem(env.WARDLINE_SECURITY_WEBHOOK_URL === undefined ? 'WARDLINE_SECURITY_WEBHOOK_URL' : 'WARDLINE_SECURITY_WEBHOOK_SECRET', 'WARDLINE_SECURITY_WEBHOOK_URL and WARDLINE_SECURITY_WEBHOOK_SECRET go together (deliveries are signed)');
     }
@@ -157,6 +169,7 @@ const EnvSchema = z
     if (!twilio && wa.length === 0) problem('TWILIO_ACCOUNT_SID', 'production needs a real carrier (Twilio and/or WHATSAPP_*); the simulator is for development only');
     if (!env.WARDLINE_ENCRYPTION_KEY) problem('WARDLINE_ENCRYPTION_KEY', 'production needs an encryption key');
     if (!env.WARDLINE_LOOKUP_KEY) problem('WARDLINE_LOOKUP_KEY', 'production needs a lookup key');
+    if (!env.WARDLINE_AUDIT_SIGNING_KEY) problem('WARDLINE_AUDIT_SIGNING_KEY', 'production needs the audit checkpoint signing key');
     if (!env.WARDLINE_PUBLIC_URL) problem('WARDLINE_PUBLIC_URL', 'production needs the public URL (carriers sign webhooks against it)');
     else if (!env.WARDLINE_PUBLIC_URL.startsWith('https://')) problem('WARDLINE_PUBLIC_URL', 'must be https in production (carriers will not call plain http)');
     if (env.WARDLINE_OIDC_ISSUER !== undefined && !env.WARDLINE_OIDC_ISSUER.startsWith('https://')) problem('WARDLINE_OIDC_ISSUER', 'must be https in production');
@@ -202,6 +215,19 @@ export interface Config {
   readonly signIn: SignInConfig;
   /** Break-glass and the security officer's notifications (docs/sharing.md). */
   readonly security: SecurityConfig;
+  /** The audit trail's hash chain (docs/audit.md). */
+  readonly audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** The Ed25519 checkpoint key (PKCS#8 PEM); null in development: generated into the data directory (or memory). */
+  readonly signingKey: Secret | null;
+  /** How often the sealer runs (0: not in this process). */
+  readonly sealMs: number;
+  readonly checkpointEvery: number;
+  readonly checkpointMs: number;
+  /** Audit and message records are kept this many years before `wardline retention purge` may remove them. */
+  readonly retentionYears: number;
 }
 
 export interface SecurityConfig {
@@ -423,6 +449,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         e.WARDLINE_SECURITY_WEBHOOK_URL !== undefined && e.WARDLINE_SECURITY_WEBHOOK_SECRET !== undefined
           ? { url: e.WARDLINE_SECURITY_WEBHOOK_URL, secret: new Secret(e.WARDLINE_SECURITY_WEBHOOK_SECRET) }
           : null,
+    },
+    audit: {
+      // PEM in one environment line may carry its line breaks as \n.
+      signingKey: e.WARDLINE_AUDIT_SIGNING_KEY === undefined ? null : new Secret(e.WARDLINE_AUDIT_SIGNING_KEY.replaceAll('\\n', '\n')),
+      sealMs: e.WARDLINE_AUDIT_SEAL_MS,
+      checkpointEvery: e.WARDLINE_AUDIT_CHECKPOINT_EVENTS,
+      checkpointMs: e.WARDLINE_AUDIT_CHECKPOINT_MINUTES * 60_000,
+      retentionYears: e.WARDLINE_RETENTION_YEARS,
     },
   };
   return deepFreeze(config);

@@ -9,14 +9,17 @@ import type { CarrierChecker } from './adapters/carriers/check.ts';
 import { createSimulatorProvider, type SimulatorOptions, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
 import { createTwilioProvider } from './adapters/carriers/twilio/twilio.provider.ts';
 import { createWhatsAppCloudProvider } from './adapters/carriers/whatsapp-cloud/whatsapp-cloud.provider.ts';
-import { loadOrCreateDevKeys } from './adapters/crypto/dev-keys.ts';
+import { loadOrCreateDevKeys, loadOrCreateDevSigningKey } from './adapters/crypto/dev-keys.ts';
 import { createFieldCipher } from './adapters/crypto/field-cipher.ts';
 import { migrate, openDatabase, type DatabaseHandle, type DatabaseOptions } from './adapters/db/database.ts';
 import { createKyselyStore } from './adapters/db/store.ts';
+import { createAuditExportReader } from './adapters/db/audit-export.repository.ts';
 import { ensureSeededPermissionSets } from './app/permission-sets.ts';
 import { ensureStarterLibrary } from './app/templates.ts';
 import { createOutboxWorker, type OutboxWorker } from './adapters/dispatch/outbox-worker.ts';
 import { createSecurityWebhookWorker, type SecurityWebhookWorker } from './adapters/dispatch/security-webhook.ts';
+import { createAuditSealer, type AuditSealer } from './adapters/dispatch/audit-sealer.ts';
+import { checkpointSigner } from './adapters/crypto/audit-chain.ts';
 import type { Config, TwilioConfig, WhatsAppCloudConfig } from './config.ts';
 import type { WebhookSettings } from './adapters/http/routes/webhooks.routes.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -28,6 +31,8 @@ export interface Container {
   readonly worker: OutboxWorker;
   /** Delivers security events to WARDLINE_SECURITY_WEBHOOK_URL; null when not configured. Runs from creation to `close()`. */
   readonly securityWebhook: SecurityWebhookWorker | null;
+  /** Seals the audit trail into its hash chain and signs checkpoints (docs/audit.md). Runs from creation to `close()`. */
+  readonly auditSealer: AuditSealer;
   /** Present when the simulator carries messages. */
   readonly simulator: SimulatorProvider | null;
   /** The configured carrier adapters, for `wardline carriers check`. */
@@ -150,6 +155,10 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   await ensureSeededPermissionSets(store, (overrides.clock ?? systemClock).now());
   await ensureStarterLibrary(store, (overrides.clock ?? systemClock).now());
 
+  const clock = overrides.clock ?? systemClock;
+  const signingKey = config.audit.signingKey?.expose() ?? (await loadOrCreateDevSigningKey(config.dataDir));
+  const auditSealer = createAuditSealer(database.db, { signer: checkpointSigner(signingKey), clock, logger }, { intervalMs: config.audit.sealMs, checkpointEvery: config.audit.checkpointEvery, checkpointMs: config.audit.checkpointMs });
+
   // Receipts and wake-ups close over `deps` and `worker`; both exist before the first message can be sent.
   const carriers = buildCarriers(config, {
     random: overrides.random ?? Math.random,
@@ -160,7 +169,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   });
   const deps: AppDeps = {
     store,
-    clock: overrides.clock ?? systemClock,
+    clock,
     ids: randomIds,
     logger,
     senders: carriers.senders,
@@ -188,12 +197,15 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     wakeDispatcher: () => {
       worker.wake();
     },
+    auditChain: auditSealer,
+    auditExport: createAuditExportReader(database.db),
   };
   const authenticate = createAuthenticator(deps, { ttlMs: config.tokenCacheMs, maxEntries: 10_000 });
   const worker = createOutboxWorker(deps, { batchSize: 128, pollMs: 250, coalesceMs: 10 });
   const webhook = config.security.webhook;
   const securityWebhook = webhook === null ? null : createSecurityWebhookWorker(deps, { url: webhook.url, secret: webhook.secret, pollMs: 1_000, batchSize: 32, maxAttempts: 10, timeoutMs: 10_000 });
   securityWebhook?.start();
+  auditSealer.start();
 
   return {
     config,
@@ -201,6 +213,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     database,
     worker,
     securityWebhook,
+    auditSealer,
     simulator: carriers.simulator,
     checkers: carriers.checkers,
     webhooks: {
@@ -219,6 +232,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       await worker.stop();
       await securityWebhook?.stop();
       await carriers.simulator?.idle();
+      await auditSealer.stop();
       await database.close();
     },
   };

@@ -2,7 +2,7 @@ import { accessBasis, auditActorOf, canPlaceInWard, hasPermission, visibilityFil
 import { viewPermission, type Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PatientId, WardId } from '../core/ids.ts';
-import type { RequestContext } from './context.ts';
+import { auditOrigin, type RequestContext } from './context.ts';
 import type { MessageRecord, PatientRecord, PatientSendState, StoreSession } from './ports.ts';
 
 /**
@@ -10,15 +10,18 @@ import type { MessageRecord, PatientRecord, PatientSendState, StoreSession } fro
  * @param session - where the denial is audited
  * @param ctx - the caller
  * @param permission - what it needs, or the permissions of which it needs one
+ * @param target - the record the refused action named (e.g. the patient of a refused send), kept as the denial's
+ * target; not yet checked against the caller's sharing, so it is not recorded as the event's patient
  */
 export async function requirePermission(
   session: StoreSession,
   ctx: RequestContext,
   permission: Permission | readonly Permission[],
+  target?: { readonly type: 'patient'; readonly id: string },
 ): Promise<void> {
   const anyOf = typeof permission === 'string' ? [permission] : permission;
   if (anyOf.some((p) => hasPermission(ctx.actor, p))) return;
-  await auditDenial(session, ctx, `missing ${anyOf.join(' or ')}`);
+  await auditDenial(session, ctx, `missing ${anyOf.join(' or ')}`, target);
   throw new DomainError('ACCESS_DENIED', anyOf.length === 1 ? `This action needs the permission ${anyOf.join('')}.` : `This action needs one of the permissions ${anyOf.join(', ')}.`);
 }
 
@@ -34,8 +37,8 @@ export async function requireWardPlacement(session: StoreSession, ctx: RequestCo
   throw new DomainError('ACCESS_DENIED', 'You may only register patients in your own wards.');
 }
 
-async function auditDenial(session: StoreSession, ctx: RequestContext, reason: string): Promise<void> {
-  await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'system', targetId: null, patientId: null, reason, requestId: ctx.requestId });
+async function auditDenial(session: StoreSession, ctx: RequestContext, reason: string, target?: { readonly type: 'patient'; readonly id: string }): Promise<void> {
+  await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: target?.type ?? 'system', targetId: target?.id ?? null, patientId: null, reason, ...auditOrigin(ctx) });
 }
 
 /**
@@ -61,13 +64,13 @@ export async function admitPatient(session: StoreSession, ctx: RequestContext, p
         targetId: patientId,
         patientId,
         reason: null,
-        requestId: ctx.requestId,
+        ...auditOrigin(ctx),
         details: { breakGlass: true },
       });
     }
     return;
   }
-  await session.securityEvents.record({ kind: 'access.outside-sharing', principalId: ctx.actor.id, patientId, details: { requestId: ctx.requestId } });
+  await session.securityEvents.record({ kind: 'access.outside-sharing', principalId: ctx.actor.id, patientId, details: { ...auditOrigin(ctx) } });
   await session.audit.append({
     actor: auditActorOf(ctx.actor),
     action: 'access.denied',
@@ -76,7 +79,7 @@ export async function admitPatient(session: StoreSession, ctx: RequestContext, p
     targetId: target.id,
     patientId,
     reason: "outside the actor's sharing",
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
   });
   throw new DomainError('NOT_FOUND', `No ${target.type} with this id is visible to you.`);
 }
@@ -94,7 +97,7 @@ export async function admitPatient(session: StoreSession, ctx: RequestContext, p
 export async function admitMessage<T extends Pick<MessageRecord, 'category' | 'patientId' | 'wardId'>>(session: StoreSession, ctx: RequestContext, id: string, message: T | null): Promise<T> {
   if (message === null) throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   if (!hasPermission(ctx.actor, viewPermission(message.category))) {
-    await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: `missing ${viewPermission(message.category)}`, requestId: ctx.requestId });
+    await session.audit.append({ actor: auditActorOf(ctx.actor), action: 'access.denied', outcome: 'denied', targetType: 'message', targetId: id, patientId: message.patientId, reason: `missing ${viewPermission(message.category)}`, ...auditOrigin(ctx) });
     throw new DomainError('NOT_FOUND', 'No message with this id is visible to you.');
   }
   await admitPatient(session, ctx, { id: message.patientId, wardId: message.wardId }, { type: 'message', id });

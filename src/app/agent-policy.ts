@@ -2,7 +2,7 @@ import { auditActorOf, hasPermission, type Actor } from '../core/access/actor.ts
 import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import type { Channel } from '../core/messaging/channel.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 
 /**
  * The policy for AI agents (issue 5 item 5), on top of their permission sets and enforced in the use cases, so the
@@ -58,7 +58,7 @@ export async function assertAgentMaySend(deps: AppDeps, ctx: RequestContext, sen
     targetId: send.patientId,
     patientId: null,
     reason: refusal.code,
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
     details: { channel: send.channel, policy: 'agent' },
   });
   throw new DomainError(refusal.code, refusal.detail);
@@ -85,7 +85,7 @@ export async function takeAgentSendSlot(deps: AppDeps, ctx: RequestContext): Pro
       targetId: ctx.actor.id,
       patientId: null,
       reason: 'RATE_LIMITED',
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { limit, windowSeconds: WINDOW_MS / 1000, severity: 'medium' },
     });
   }

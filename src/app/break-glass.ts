@@ -3,7 +3,7 @@ import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import { phi } from '../core/phi/phi.ts';
 import { requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import { grantView, type GrantView } from './sharing.ts';
 
 /**
@@ -45,7 +45,7 @@ export async function openBreakGlass(deps: AppDeps, ctx: RequestContext, patient
       targetId: id,
       patientId,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { breakGlass: true, expiresAt: expiresAt.toISOString() },
     });
     await tx.securityEvents.record({ kind: 'breakglass.opened', occurredAt: now, principalId: ctx.actor.id, patientId, details: { grantId: id, expiresAt: expiresAt.toISOString() } });
@@ -75,7 +75,7 @@ export async function closeBreakGlass(deps: AppDeps, ctx: RequestContext, patien
       targetId: grant.id,
       patientId,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { breakGlass: true },
     });
   });

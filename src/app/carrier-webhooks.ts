@@ -20,7 +20,8 @@ export async function recordWebhookRejection(
   event: { readonly provider: string; readonly reason: WebhookRejection; readonly sourceIp: string; readonly requestId: string },
 ): Promise<void> {
   await deps.store.audit.append({
-    actor: SYSTEM,
+    // Claimed to come from the carrier; the address is the caller's, whoever it really was.
+    actor: { type: 'carrier', id: event.provider },
     action: event.reason === 'replayed' ? 'webhook.replayed' : 'webhook.rejected',
     outcome: 'denied',
     targetType: 'webhook',
@@ -28,6 +29,7 @@ export async function recordWebhookRejection(
     patientId: null,
     reason: event.reason,
     requestId: event.requestId,
+    sourceAddress: event.sourceIp,
     details: { provider: event.provider, sourceIp: event.sourceIp, severity: event.reason === 'replayed' ? 'medium' : 'high' },
   });
   deps.logger.warn({ provider: event.provider, reason: event.reason, sourceIp: event.sourceIp, requestId: event.requestId }, 'webhook refused');

@@ -14,6 +14,9 @@ export interface ConsentChange {
   readonly evidence: ConsentEvidence;
   readonly actor: AuditActor;
   readonly requestId: string | null;
+  readonly sourceAddress?: string | null;
+  /** An agent's or integration's `On-Behalf-Of` claim (`auditOrigin`). */
+  readonly onBehalfOf?: string | null;
   readonly inboundMessageId: InboundMessageId | null;
   readonly at: Date;
 }
@@ -35,8 +38,9 @@ export async function applyConsentChange(
 ): Promise<number> {
   for (const channel of change.channels) {
     for (const purpose of change.purposes) {
+      const id = uuid();
       await tx.consents.append({
-        id: uuid(),
+        id,
         patientId: change.patientId,
         channel,
         purpose,
@@ -51,11 +55,14 @@ export async function applyConsentChange(
         action: change.status === 'granted' ? 'consent.granted' : 'consent.revoked',
         outcome: 'success',
         targetType: 'consent',
-        targetId: null,
+        // The ledger row holds the evidence (wording shown, who captured it, when); the event points at it.
+        targetId: id,
         patientId: change.patientId,
         reason: null,
         requestId: change.requestId,
-        details: { channel, purpose, source: change.source },
+        sourceAddress: change.sourceAddress ?? null,
+        onBehalfOf: change.onBehalfOf ?? null,
+        details: { channel, purpose, source: change.source, ...(change.inboundMessageId === null ? {} : { inboundMessageId: change.inboundMessageId }) },
       });
     }
   }
@@ -72,6 +79,8 @@ export async function applyConsentChange(
         at: change.at,
         actor: change.actor,
         requestId: change.requestId,
+        sourceAddress: change.sourceAddress ?? null,
+        onBehalfOf: change.onBehalfOf ?? null,
       })),
     ),
   );

@@ -15,7 +15,7 @@ import type { PatientId } from '../core/ids.ts';
 import type { Channel } from '../core/messaging/channel.ts';
 import { loadAccessiblePatient, requirePermission } from './access.ts';
 import { applyConsentChange } from './consent-changes.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { ConsentEventRecord } from './ports.ts';
 
 export interface RecordConsentCommand {
@@ -70,7 +70,7 @@ export async function recordConsent(
         source: cmd.source,
         evidence,
         actor: auditActorOf(ctx.actor),
-        requestId: ctx.requestId,
+        ...auditOrigin(ctx),
         inboundMessageId: null,
         at: deps.clock.now(),
       },
@@ -105,7 +105,7 @@ export async function getConsents(deps: AppDeps, ctx: RequestContext, patientId:
     targetId: patientId,
     patientId,
     reason: null,
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
     details: { via: ctx.via },
   });
   return {

@@ -3,7 +3,8 @@ import type { PrincipalId } from '../core/ids.ts';
 import type { Organisation } from '../core/consent/keyword-replies.ts';
 import type { Logger } from '../logger.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
-import type { Clock, IdSource, Sender, SignInServices, Store } from './ports.ts';
+import type { AuditExportReader } from './audit-export.ts';
+import type { AuditChain, Clock, IdSource, Sender, SignInServices, Store } from './ports.ts';
 
 /** What every use case may depend on; built once in `container.ts`. */
 export interface AppDeps {
@@ -33,6 +34,10 @@ export interface AppDeps {
   readonly signIn?: SignInServices;
   /** Wakes the in-process dispatcher after a commit (no-op when dispatch runs elsewhere). */
   readonly wakeDispatcher: () => void;
+  /** The audit trail's hash chain: verification and export coverage (docs/audit.md). */
+  readonly auditChain: AuditChain;
+  /** Paged reads for audit exports (docs/audit-export.md). */
+  readonly auditExport: AuditExportReader;
 }
 
 /** The sending policy (see `SendingPolicy` in config.ts). */
@@ -65,4 +70,13 @@ export interface RequestContext {
   readonly actor: Actor;
   readonly requestId: string;
   readonly via: Interface;
+  /** Where the request came from (the client's IP address; `cli` for the command line), recorded on every audit event. */
+  readonly sourceAddress: string | null;
+  /** For an agent or integration: the user it says it acts for (the `On-Behalf-Of` header), recorded as its claim. */
+  readonly onBehalfOf?: string | null;
+}
+
+/** @param ctx - the caller @returns the audit event fields that say where a request came from */
+export function auditOrigin(ctx: RequestContext): { requestId: string; sourceAddress: string | null; onBehalfOf: string | null } {
+  return { requestId: ctx.requestId, sourceAddress: ctx.sourceAddress, onBehalfOf: ctx.onBehalfOf ?? null };
 }

@@ -5,7 +5,7 @@ import { CATEGORIES } from '../core/messaging/channel.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { redactSecureLinks } from '../core/secure-link/secure-link.ts';
 import { loadAccessiblePatient, requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { InboundRecord, MessageRecord } from './ports.ts';
 
 /** One entry of a conversation: a message Wardline sent, or a reply the patient wrote. */
@@ -40,7 +40,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
   for (const [i, message] of messages.entries()) {
     const body = bodies[i] ?? null;
     if (body === null) continue;
-    await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, requestId: ctx.requestId, details: { via: ctx.via } });
+    await deps.store.audit.append({ actor, action: 'message.viewed', outcome: 'success', targetType: 'message', targetId: message.id, patientId, reason: null, ...auditOrigin(ctx), details: { via: ctx.via } });
     // The link in a secure notice is the patient's key to the content: never shown to staff or agents.
     outbound.push({ direction: 'outbound', at: message.createdAt, message, body: message.delivery === 'secure' ? phi(redactSecureLinks(reveal(body))) : body, senderName: names.get(message.sender.id) ?? null });
   }
@@ -54,7 +54,7 @@ export async function readConversation(deps: AppDeps, ctx: RequestContext, patie
     targetId: patientId,
     patientId,
     reason: null,
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
     details: { via: ctx.via, messages: outbound.length, replies: inbound.length },
   });
   return entries;

@@ -4,7 +4,7 @@ import type { Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PrincipalId, WardId } from '../core/ids.ts';
 import { requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import { requireKnownPermissionSets } from './permission-sets.ts';
 import type { PrincipalChange, PrincipalRecord } from './ports.ts';
 
@@ -66,7 +66,7 @@ export async function createWard(deps: AppDeps, ctx: RequestContext, name: strin
   const id = deps.ids.uuid() as WardId;
   await deps.store.transaction(async (tx) => {
     await tx.wards.insert({ id, name });
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'ward.created', outcome: 'success', targetType: 'ward', targetId: id, patientId: null, reason: null, requestId: ctx.requestId });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'ward.created', outcome: 'success', targetType: 'ward', targetId: id, patientId: null, reason: null, ...auditOrigin(ctx) });
   });
   return { id };
 }
@@ -108,7 +108,7 @@ export async function createPrincipal(
       targetId: id,
       patientId: null,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { kind: cmd.kind, permissionSets: cmd.permissionSets.join(',') },
     });
   });
@@ -176,7 +176,7 @@ export async function updatePrincipal(deps: AppDeps, ctx: RequestContext, princi
       targetId: principalId,
       patientId: null,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: {
         permissionSetsBefore: listed(before.permissionSets),
         permissionSets: listed(after.permissionSets),
@@ -215,7 +215,7 @@ export async function issueToken(
   const id = deps.ids.uuid();
   await deps.store.transaction(async (tx) => {
     await tx.tokens.insert({ id, principalId, tokenHash: hashToken(token), expiresAt, scopes });
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.issued', outcome: 'success', targetType: 'token', targetId: id, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId, scopes: scopes === null ? null : scopes.join(',') } });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.issued', outcome: 'success', targetType: 'token', targetId: id, patientId: null, reason: null, ...auditOrigin(ctx), details: { principalId, scopes: scopes === null ? null : scopes.join(',') } });
   });
   return { id, token };
 }

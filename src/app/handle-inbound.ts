@@ -22,7 +22,17 @@ export interface InboundCommand {
    * acted on it (it blocks sends after STOP), so Wardline's ledger follows it even where its own classifier would not.
    */
   readonly carrierKeyword?: 'STOP' | 'START' | 'HELP' | null | undefined;
+  /** The webhook request that brought the reply (its id and the caller's address), recorded on every audit event. */
+  readonly origin?: InboundOrigin | undefined;
 }
+
+/** Where a carrier's delivery came from; absent when Wardline fetched it itself. */
+export interface InboundOrigin {
+  readonly requestId: string;
+  readonly sourceAddress: string | null;
+}
+
+const NO_ORIGIN = { requestId: null, sourceAddress: null } as const;
 
 function carrierIntent(keyword: 'STOP' | 'START' | 'HELP'): InboundIntent {
   switch (keyword) {
@@ -68,6 +78,7 @@ async function queueKeywordReply(
   channel: Channel,
   body: string,
   inReplyTo: InboundMessageId,
+  origin: InboundOrigin | typeof NO_ORIGIN,
 ): Promise<MessageId> {
   const id = deps.ids.uuid() as MessageId;
   await tx.messages.queue(
@@ -81,7 +92,7 @@ async function queueKeywordReply(
         targetId: id,
         patientId: patient.id,
         reason: 'keyword-reply',
-        requestId: null,
+        ...origin,
         details: { channel, consentBasis: 'keyword-reply' },
       },
     ],
@@ -143,7 +154,7 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
         targetId: id,
         patientId: patient?.id ?? null,
         reason: intent.kind === 'review' ? intent.reason : intent.kind,
-        requestId: null,
+        ...(cmd.origin ?? NO_ORIGIN),
         details: { channel: cmd.channel },
       });
     }
@@ -153,7 +164,7 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
     // When the carrier matched the keyword itself it has already answered the patient (Twilio Advanced Opt-Out):
     // a second confirmation would break the one-confirmation rule (FCC 24-24).
     const carrierReplied = cmd.carrierKeyword !== undefined && cmd.carrierKeyword !== null;
-    return applyIntent(deps, tx, { intent, patients, first, channel: cmd.channel, inboundId: id, now, carrierReplied });
+    return applyIntent(deps, tx, { intent, patients, first, channel: cmd.channel, inboundId: id, now, carrierReplied, origin: cmd.origin ?? NO_ORIGIN });
   });
   if (replyMessageId !== null) deps.wakeDispatcher();
   return { id, intent: intent.kind, matchedPatients: patients.length, needsReview, replyMessageId };
@@ -162,11 +173,11 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
 async function applyIntent(
   deps: AppDeps,
   tx: StoreSession,
-  p: { intent: InboundIntent; patients: readonly PatientRecord[]; first: PatientRecord; channel: Channel; inboundId: InboundMessageId; now: Date; carrierReplied: boolean },
+  p: { intent: InboundIntent; patients: readonly PatientRecord[]; first: PatientRecord; channel: Channel; inboundId: InboundMessageId; now: Date; carrierReplied: boolean; origin: InboundOrigin | typeof NO_ORIGIN },
 ): Promise<MessageId | null> {
   const org = deps.settings.organisation;
   const reply = (body: string): Promise<MessageId | null> =>
-    p.carrierReplied ? Promise.resolve(null) : queueKeywordReply(deps, tx, p.first, p.channel, body, p.inboundId);
+    p.carrierReplied ? Promise.resolve(null) : queueKeywordReply(deps, tx, p.first, p.channel, body, p.inboundId, p.origin);
   switch (p.intent.kind) {
     case 'help':
       return reply(helpReply(org));
@@ -189,7 +200,7 @@ async function applyIntent(
           source: keywordSource(p.channel),
           evidence: { wordingShown: KEYWORD_EVIDENCE, capturedBy: 'wardline', capturedAt: p.now.toISOString() },
           actor: { type: 'patient', id: patient.id },
-          requestId: null,
+          ...p.origin,
           inboundMessageId: p.inboundId,
           at: p.now,
         }, deps.ids.uuid);
@@ -210,7 +221,7 @@ async function applyIntent(
           source: keywordSource(p.channel),
           evidence: { wordingShown: KEYWORD_EVIDENCE, capturedBy: 'wardline', capturedAt: p.now.toISOString() },
           actor: { type: 'patient', id: patient.id },
-          requestId: null,
+          ...p.origin,
           inboundMessageId: p.inboundId,
           at: p.now,
         }, deps.ids.uuid);

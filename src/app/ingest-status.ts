@@ -1,4 +1,3 @@
-import type { AuditActor } from '../core/access/actor.ts';
 import { foldStatuses } from '../core/messaging/delivery-status.ts';
 import { carrierErrorEffect } from '../core/messaging/carrier-errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
@@ -6,8 +5,6 @@ import { applyCarrierEffects, contactPointKindOf, type CarrierEffectItem } from 
 import type { AppDeps } from './context.ts';
 import type { CarrierStatusEvent, ContactPointKind } from './ports.ts';
 import { toStatusChangeBatch, type StatusChange } from './status-changes.ts';
-
-const SYSTEM: AuditActor = { type: 'system', id: 'wardline' };
 
 export type IngestOutcome = 'applied' | 'ignored' | 'unknown-message';
 
@@ -22,9 +19,11 @@ export type ReceiptEvent = CarrierStatusEvent & { readonly messageId?: MessageId
  * `unreachable` mark.
  * @param deps - app dependencies
  * @param events - authenticated, parsed receipts, in arrival order
+ * @param origin - the webhook request that delivered them (recorded on the audit events); absent for receipts the
+ * simulator reports in process
  * @returns what happened to each receipt
  */
-export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEvent[]): Promise<IngestOutcome[]> {
+export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEvent[], origin?: { readonly requestId: string; readonly sourceAddress: string | null }): Promise<IngestOutcome[]> {
   const ids: (MessageId | null)[] = [];
   for (const e of events) {
     ids.push(e.messageId ?? (await deps.store.messages.findByProviderId(e.provider, e.providerMessageId)));
@@ -62,8 +61,9 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
           reason,
           source: 'carrier',
           at: event.occurredAt,
-          actor: SYSTEM,
-          requestId: null,
+          actor: { type: 'carrier', id: event.provider },
+          requestId: origin?.requestId ?? null,
+          sourceAddress: origin?.sourceAddress ?? null,
           provider: { name: event.provider, messageId: event.providerMessageId },
         });
       });

@@ -4,7 +4,7 @@ import type { E164, PatientId, WardId } from '../core/ids.ts';
 import { PHONE_PROBLEM_TEXT, parsePhone } from '../core/patients/phone-number.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { loadAccessiblePatient, requirePermission, requireWardPlacement } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { NewPatient, PatientRecord, StoreSession } from './ports.ts';
 
 export interface CreatePatientCommand {
@@ -71,7 +71,7 @@ export async function insertPatient(
     targetId: id,
     patientId: id,
     reason: null,
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
   });
 }
 
@@ -127,7 +127,7 @@ export async function getPatient(deps: AppDeps, ctx: RequestContext, patientId: 
     targetId: patientId,
     patientId,
     reason: null,
-    requestId: ctx.requestId,
+    ...auditOrigin(ctx),
     details: { via: ctx.via },
   });
   return patient;
@@ -155,7 +155,7 @@ export async function findPatientsByPhone(deps: AppDeps, ctx: RequestContext, ph
       targetId: p.id,
       patientId: p.id,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { via: ctx.via, foundBy: 'phone' },
     });
   }

@@ -2,7 +2,7 @@ import { auditActorOf } from '../core/access/actor.ts';
 import { SEEDED_PERMISSION_SETS, SEEDED_PERMISSION_SET_NAMES, type Permission } from '../core/access/permissions.ts';
 import { DomainError } from '../core/errors.ts';
 import { requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { PermissionSetRecord, Store } from './ports.ts';
 
 /** The seeded sets as records. */
@@ -71,7 +71,7 @@ export async function createPermissionSet(deps: AppDeps, ctx: RequestContext, na
       targetId: name,
       patientId: null,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { permissions: record.permissions.join(','), orgWide: record.orgWide },
     });
   });
@@ -102,7 +102,7 @@ export async function updatePermissionSet(deps: AppDeps, ctx: RequestContext, na
       targetId: name,
       patientId: null,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: {
         added: record.permissions.filter((p) => !existing.permissions.includes(p)).join(','),
         removed: existing.permissions.filter((p) => !record.permissions.includes(p)).join(','),

@@ -3,7 +3,7 @@ import { DomainError } from '../core/errors.ts';
 import type { PatientId } from '../core/ids.ts';
 import { CHANNELS, type Channel } from '../core/messaging/channel.ts';
 import { loadPatientSendState, requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { PatientSendState, PhiPreferenceRecord, PhiPreferenceSource } from './ports.ts';
 
 /**
@@ -80,7 +80,7 @@ export async function recordPhiPreference(deps: AppDeps, ctx: RequestContext, cm
       targetId: id,
       patientId: cmd.patientId,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { channel: cmd.channel, source: cmd.source },
     });
   });

@@ -200,6 +200,30 @@ export interface MessageFilter {
   readonly before?: { readonly createdAt: Date; readonly id: MessageId };
 }
 
+/** A message as the regulator's query reports it: who sent it, who approved its template, when it was delivered and read. */
+export interface ReportedMessage extends MessageRecord {
+  /** The sending principal's display name (a person, an AI agent or an integration); null for the system or a patient. */
+  readonly senderName: string | null;
+  /** The template version the message came from, and its approval decision; null for free text. */
+  readonly approval: {
+    readonly templateId: string;
+    readonly templateName: string;
+    readonly version: number;
+    readonly status: string;
+    readonly decidedBy: { readonly type: string; readonly id: string; readonly name: string | null } | null;
+    readonly decidedAt: Date | null;
+  } | null;
+  /** When the timeline first reached each status (null: not reached). */
+  readonly times: { readonly sentAt: Date | null; readonly deliveredAt: Date | null; readonly readAt: Date | null; readonly failedAt: Date | null };
+  /** Decrypted content, only when the caller asked for it (and holds `audit.read`). */
+  readonly content: {
+    readonly body: Phi<string>;
+    /** What the patient reads behind a secure link. */
+    readonly secureContent: Phi<string> | null;
+    readonly overrideJustification: Phi<string> | null;
+  } | null;
+}
+
 export interface OutboxClaim {
   readonly outboxId: number;
   readonly messageId: MessageId;
@@ -315,6 +339,11 @@ export interface StoreSession {
     findByIdempotencyKey(senderId: string, key: string): Promise<MessageRecord | null>;
     findByProviderId(provider: string, providerMessageId: string): Promise<MessageId | null>;
     list(filter: MessageFilter): Promise<MessageRecord[]>;
+    /**
+     * The regulator's query (issue 6 item 3): the page `list` returns, each message with its sender's name, its
+     * template approval and its delivery and read times, in one statement; contents decrypted only when asked.
+     */
+    report(filter: MessageFilter, options: { readonly content: boolean }): Promise<ReportedMessage[]>;
     /** Ids of queued messages for a patient on some channels and purposes, locked for update. */
     queuedFor(patientId: PatientId, channels: readonly Channel[], purposes: readonly Purpose[]): Promise<MessageId[]>;
     /** Status changes of many messages, their timeline events and audit events, all or nothing. */
@@ -462,6 +491,44 @@ export interface StoreSession {
   readonly grants: GrantStore;
   /** What the security officer must see: break-glass openings, attempts outside the actor's sharing. */
   readonly securityEvents: SecurityEventStore;
+  /** Reads of the audit trail (`GET /v1/audit/events`); writes go through `audit.append` only. */
+  readonly auditEvents: {
+    /** Events matching the filter, newest first (by primary key), at most `limit`. */
+    list(filter: AuditEventFilter): Promise<AuditEventRecord[]>;
+  };
+}
+
+/** What the audit events query asks for; `visibility` is the caller's record-level sharing (null: every event). */
+export interface AuditEventFilter {
+  readonly patientId?: PatientId;
+  readonly actorId?: string;
+  readonly action?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly visibility: VisibilityFilter | null;
+  /** Keyset cursor: only events with a smaller primary key. */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+/** One stored audit event as the query returns it: ids and codes only (never PHI), and its place in the hash chain. */
+export interface AuditEventRecord {
+  readonly id: number;
+  readonly eventId: string;
+  readonly occurredAt: Date;
+  readonly actor: { readonly type: string; readonly id: string | null };
+  readonly action: string;
+  readonly outcome: string;
+  readonly targetType: string;
+  readonly targetId: string | null;
+  readonly patientId: string | null;
+  readonly reason: string | null;
+  readonly requestId: string | null;
+  readonly sourceAddress: string | null;
+  readonly onBehalfOf: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  /** The event's position in the sealed chain (docs/audit.md); null until the sealer has reached it. */
+  readonly chainPosition: number | null;
 }
 
 /** A local account as sign-in sees it; the TOTP secrets are decrypted, and wrapped so they cannot be logged. */
@@ -865,4 +932,35 @@ export interface SecurityEventStore {
   claimWebhooks(now: Date, leaseUntil: Date, limit: number): Promise<SecurityEventRecord[]>;
   /** Records a delivery attempt: delivered, to be retried at `nextAt`, or failed for good. */
   webhookAttempted(id: string, result: { readonly state: 'delivered' | 'failed' } | { readonly state: 'pending'; readonly nextAt: Date }): Promise<void>;
+}
+
+/** A signed checkpoint of the audit trail's hash chain (docs/audit.md). */
+export interface AuditCheckpoint {
+  readonly position: number;
+  readonly hash: string;
+  readonly keyId: string;
+  /** Ed25519 over `wardline-audit-checkpoint:v1:<position>:<hash>`, base64. */
+  readonly signature: string;
+  readonly signedAt: Date;
+}
+
+/** What `verify` found: the first tampering as one line naming its position and kind, or null. */
+export interface AuditChainReport {
+  readonly ok: boolean;
+  /** How many events the chain verified (up to the problem, if any). */
+  readonly events: number;
+  readonly checkpoints: number;
+  readonly problem: string | null;
+  /** The first tampering's kind and chain position (an inserted event has none: it is outside the chain). */
+  readonly tampering: { readonly kind: 'altered' | 'deleted' | 'inserted' | 'seal-broken' | 'checkpoint-invalid'; readonly position: number | null } | null;
+}
+
+/** The audit trail's hash chain (issue 6 item 2): sealing, verifying, and what an export covers. */
+export interface AuditChain {
+  /** Verifies the whole chain and its checkpoints against the trusted keys (read-only). */
+  verify(extraKeys?: ReadonlyMap<string, string>): Promise<AuditChainReport>;
+  /** Seals every committed event now (the sealer does this every WARDLINE_AUDIT_SEAL_MS anyway). */
+  sealAll(): Promise<number>;
+  /** The chain's head and newest signed checkpoint, and the public key checkpoints verify against: an export's header. */
+  head(): Promise<{ readonly position: number; readonly hash: string; readonly checkpoint: AuditCheckpoint | null; readonly publicKeyPem: string; readonly keyId: string }>;
 }

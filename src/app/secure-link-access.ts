@@ -69,6 +69,7 @@ function linkAudit(req: PatientRequest, link: SecureLinkRecord | null, e: Pick<A
     targetId: link?.id ?? null,
     patientId: link?.patientId ?? null,
     requestId: req.requestId,
+    sourceAddress: req.sourceIp,
     details: { ...(link === null ? {} : { messageId: link.messageId }), ...e.details, sourceIp: req.sourceIp },
   };
 }

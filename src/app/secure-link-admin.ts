@@ -6,7 +6,7 @@ import { DomainError } from '../core/errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { secureLinkStatus, type SecureLinkStatus } from '../core/secure-link/secure-link.ts';
 import { admitMessage, requirePermission } from './access.ts';
-import { senderFor, type AppDeps, type RequestContext } from './context.ts';
+import { auditOrigin, senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageRecord, SecureLinkRecord } from './ports.ts';
 import { mintSecureLink } from './secure-links.ts';
 import { renderSecureNotice } from './templates.ts';
@@ -80,8 +80,8 @@ export async function getSecureLinks(deps: AppDeps, ctx: RequestContext, id: Mes
   return { messageId: links[0]?.messageId ?? id, links: links.map((l) => summary(l, now)) };
 }
 
-function revokedAudit(by: { actor: AuditActor; requestId: string | null }, link: { id: string; messageId: MessageId; patientId: PatientId }, reason: RevocationReason): AuditEventInput {
-  return { actor: by.actor, action: 'secure-link.revoked', outcome: 'success', targetType: 'secure-link', targetId: link.id, patientId: link.patientId, reason, requestId: by.requestId, details: { messageId: link.messageId } };
+function revokedAudit(by: { actor: AuditActor; requestId: string | null; sourceAddress?: string | null; onBehalfOf?: string | null }, link: { id: string; messageId: MessageId; patientId: PatientId }, reason: RevocationReason): AuditEventInput {
+  return { actor: by.actor, action: 'secure-link.revoked', outcome: 'success', targetType: 'secure-link', targetId: link.id, patientId: link.patientId, reason, requestId: by.requestId, sourceAddress: by.sourceAddress ?? null, onBehalfOf: by.onBehalfOf ?? null, details: { messageId: link.messageId } };
 }
 
 /**
@@ -96,7 +96,7 @@ function revokedAudit(by: { actor: AuditActor; requestId: string | null }, link:
  */
 export async function revokeSecureLinks(
   deps: AppDeps,
-  by: { readonly actor: AuditActor; readonly requestId: string | null },
+  by: { readonly actor: AuditActor; readonly requestId: string | null; readonly sourceAddress?: string | null; readonly onBehalfOf?: string | null },
   target: { readonly messageIds: readonly MessageId[] } | { readonly patientId: PatientId },
   reason: RevocationReason,
 ): Promise<{ id: string; messageId: MessageId; patientId: PatientId }[]> {
@@ -120,7 +120,7 @@ export async function revokeSecureLinks(
 export async function revokeMessageSecureLinks(deps: AppDeps, ctx: RequestContext, id: MessageId, reason: RevocationReason): Promise<{ messageId: MessageId; revoked: number; links: SecureLinkSummary[] }> {
   const { links } = await loadLinks(deps, ctx, id);
   const contentId = links[0]?.messageId ?? id;
-  const revoked = await revokeSecureLinks(deps, { actor: auditActorOf(ctx.actor), requestId: ctx.requestId }, { messageIds: [contentId] }, reason);
+  const revoked = await revokeSecureLinks(deps, { actor: auditActorOf(ctx.actor), ...auditOrigin(ctx) }, { messageIds: [contentId] }, reason);
   return { ...(await getSecureLinks(deps, ctx, contentId)), revoked: revoked.length };
 }
 
@@ -140,7 +140,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
   const decision = decideConsent(await deps.store.consents.ledger(message.patientId), { channel: message.channel, purpose: message.purpose, overrideRequested: false, mayOverride: false });
   if (!decision.allowed) {
     const code = decision.reason === 'revoked' ? 'CONSENT_REVOKED' : 'CONSENT_REQUIRED';
-    await deps.store.audit.append({ actor, action: 'message.blocked', outcome: 'denied', targetType: 'patient', targetId: message.patientId, patientId: message.patientId, reason: code, requestId: ctx.requestId, details });
+    await deps.store.audit.append({ actor, action: 'message.blocked', outcome: 'denied', targetType: 'patient', targetId: message.patientId, patientId: message.patientId, reason: code, ...auditOrigin(ctx), details });
     throw new DomainError(code, code === 'CONSENT_REVOKED' ? 'The patient opted out of this channel; a new link cannot be sent.' : 'The patient has no recorded consent for this channel and purpose; record consent before reissuing.');
   }
   if (senderFor(deps, message.channel) === null) throw new DomainError('CHANNEL_NOT_CONFIGURED', `No carrier is configured to send ${message.channel} messages.`);
@@ -150,7 +150,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
   const minted = mintSecureLink(deps, now);
   const notice = await renderSecureNotice(deps, deps.store, state.patient, message.channel, minted.url);
   const noticeId = deps.ids.uuid() as MessageId;
-  const target = { targetType: 'message', targetId: noticeId, patientId: message.patientId, requestId: ctx.requestId } as const;
+  const target = { targetType: 'message', targetId: noticeId, patientId: message.patientId, ...auditOrigin(ctx) } as const;
   await deps.store.transaction(async (tx) => {
     const revoked = await tx.secureLinks.revoke({ messageIds: [contentId] }, { at: now, by: actor, reason: 'reissued' });
     await tx.messages.queue(
@@ -170,7 +170,7 @@ export async function reissueSecureLink(deps: AppDeps, ctx: RequestContext, id: 
       }),
       [
         { actor, action: 'message.queued', outcome: 'success', reason: null, details: { ...details, consentBasis: 'consent' }, ...target },
-        ...revoked.map((l) => revokedAudit({ actor, requestId: ctx.requestId }, l, 'reissued')),
+        ...revoked.map((l) => revokedAudit({ actor, ...auditOrigin(ctx) }, l, 'reissued')),
         { ...target, actor, action: 'secure-link.reissued', outcome: 'success', reason: null, targetType: 'secure-link', targetId: minted.id, details: { messageId: contentId, noticeMessageId: noticeId, revoked: revoked.length, expiresAt: minted.expiresAt.toISOString() } },
       ],
       now,

@@ -43,7 +43,7 @@ export function mintSecureLink(deps: Pick<AppDeps, 'ids' | 'settings'>, now: Dat
  * @param link - the link
  * @param message - the notice message carrying it, its patient and who sent it
  */
-export function secureLinkCreatedAudit(link: MintedLink, message: { id: MessageId; patientId: PatientId; actor: AuditActor; requestId: string | null }): AuditEventInput {
+export function secureLinkCreatedAudit(link: MintedLink, message: { id: MessageId; patientId: PatientId; actor: AuditActor; requestId: string | null; sourceAddress?: string | null; onBehalfOf?: string | null }): AuditEventInput {
   return {
     actor: message.actor,
     action: 'secure-link.created',
@@ -53,6 +53,8 @@ export function secureLinkCreatedAudit(link: MintedLink, message: { id: MessageI
     patientId: message.patientId,
     reason: null,
     requestId: message.requestId,
+    sourceAddress: message.sourceAddress ?? null,
+    onBehalfOf: message.onBehalfOf ?? null,
     details: { messageId: message.id, expiresAt: link.expiresAt.toISOString() },
   };
 }

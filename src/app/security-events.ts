@@ -1,6 +1,6 @@
 import { auditActorOf } from '../core/access/actor.ts';
 import { DomainError } from '../core/errors.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { SecurityEventRecord } from './ports.ts';
 import { requireAnyPermission } from './sharing.ts';
 
@@ -32,7 +32,7 @@ export async function acknowledgeSecurityEvent(deps: AppDeps, ctx: RequestContex
   if ((await deps.store.securityEvents.get(id)) === null) throw new DomainError('NOT_FOUND', 'No security event has this id.');
   await deps.store.transaction(async (tx) => {
     if (!(await tx.securityEvents.acknowledge(id, ctx.actor.id, deps.clock.now()))) return;
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'security-event.acknowledged', outcome: 'success', targetType: 'security-event', targetId: id, patientId: null, reason: null, requestId: ctx.requestId });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'security-event.acknowledged', outcome: 'success', targetType: 'security-event', targetId: id, patientId: null, reason: null, ...auditOrigin(ctx) });
   });
   const event = await deps.store.securityEvents.get(id);
   if (event === null) throw new DomainError('NOT_FOUND', 'No security event has this id.');

@@ -18,7 +18,7 @@ import { FREE_TEXT_CLASSES } from '../core/templates/kinds.ts';
 import { findingsToJudge, type FieldSpan } from '../core/templates/template-text.ts';
 import { loadPatientSendState, requirePermission } from './access.ts';
 import { assertAgentMaySend, mayOverrideConsent, takeAgentSendSlot } from './agent-policy.ts';
-import { senderFor, type AppDeps, type RequestContext } from './context.ts';
+import { auditOrigin, senderFor, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageDelivery, MessageSize, MessageTemplate, NewMessage, PatientSendState } from './ports.ts';
 import { phiPreferenceStates } from './phi-preferences.ts';
 import { mintSecureLink, secureLinkCreatedAudit, type MintedLink } from './secure-links.ts';
@@ -152,10 +152,11 @@ async function secureDelivery(deps: AppDeps, cmd: SendMessageCommand, state: Pat
 
 async function prepare(deps: AppDeps, ctx: RequestContext, cmd: SendMessageCommand): Promise<Prepared> {
   await assertAgentMaySend(deps, ctx, { patientId: cmd.patientId, channel: cmd.channel, hasFreeText: cmd.template === undefined, overrideRequested: cmd.override !== undefined });
-  if (cmd.category !== undefined) await requirePermission(deps.store, ctx, sendPermission(cmd.category));
+  const named = { type: 'patient', id: cmd.patientId } as const;
+  if (cmd.category !== undefined) await requirePermission(deps.store, ctx, sendPermission(cmd.category), named);
   const state = await loadPatientSendState(deps.store, ctx, cmd.patientId);
   const content = await contentOf(deps, cmd, state);
-  if (cmd.category === undefined) await requirePermission(deps.store, ctx, sendPermission(content.category));
+  if (cmd.category === undefined) await requirePermission(deps.store, ctx, sendPermission(content.category), named);
   if (cmd.channel === 'whatsapp' && !state.patient.hasWhatsapp) {
     throw new DomainError('NO_CONTACT_POINT', 'The patient has no WhatsApp number on record.');
   }
@@ -261,7 +262,7 @@ export async function sendMessage(
       targetId: patient.id,
       patientId: patient.id,
       reason: refusal.code,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { channel: cmd.channel, category, purpose, ...(refusal.code === 'PHI_NOT_ALLOWED' ? { findingTypes } : {}) },
     });
     throw new DomainError(refusal.code, refusal.detail, { extensions: refusal.extensions ?? {} });
@@ -287,13 +288,13 @@ export async function sendMessage(
     templateVersionId: outgoing.delivery === 'direct' ? (outgoing.template?.versionId ?? null) : null,
     ...(prepared.phi.excess.length > 0 ? { findingTypes, phiBasis: prepared.phi.delivery === 'direct' ? prepared.phi.basis : 'secure-link' } : {}),
   };
-  const target = { targetType: 'message', targetId: id, patientId: patient.id, requestId: ctx.requestId } as const;
+  const target = { targetType: 'message', targetId: id, patientId: patient.id, ...auditOrigin(ctx) } as const;
   const audits: AuditEventInput[] = [{ actor, action: 'message.queued', outcome: 'success', reason: null, details, ...target }];
   if (decision.basis === 'override') {
     // Flagged to the security officer: high severity; the justification is kept encrypted on the message.
     audits.push({ actor, action: 'consent.overridden', outcome: 'success', reason: 'CONSENT_REQUIRED', details: { ...details, severity: 'high' }, ...target });
   }
-  if (outgoing.secure !== null) audits.push(secureLinkCreatedAudit(outgoing.secure.link, { id, patientId: patient.id, actor, requestId: ctx.requestId }));
+  if (outgoing.secure !== null) audits.push(secureLinkCreatedAudit(outgoing.secure.link, { id, patientId: patient.id, actor, ...auditOrigin(ctx) }));
   const now = deps.clock.now();
   const message: NewMessage = {
     id,

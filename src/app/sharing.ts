@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.ts';
 import type { PatientId, PrincipalId } from '../core/ids.ts';
 import { phi, reveal } from '../core/phi/phi.ts';
 import { loadAccessiblePatient, requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { CareTeamSummary, GrantRecord, StoreSession } from './ports.ts';
 
 /**
@@ -36,7 +36,7 @@ export async function createCareTeam(deps: AppDeps, ctx: RequestContext, name: s
   const id = deps.ids.uuid();
   await deps.store.transaction(async (tx) => {
     if (!(await tx.careTeams.insert({ id, name, createdBy: ctx.actor.id }))) throw new DomainError('CONFLICT', 'A care team with this name exists.');
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'care-team.created', outcome: 'success', targetType: 'care-team', targetId: id, patientId: null, reason: null, requestId: ctx.requestId });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'care-team.created', outcome: 'success', targetType: 'care-team', targetId: id, patientId: null, reason: null, ...auditOrigin(ctx) });
   });
   return { id };
 }
@@ -83,7 +83,7 @@ export async function changeCareTeam(deps: AppDeps, ctx: RequestContext, teamId:
       targetId: teamId,
       patientId: 'patient' in change ? change.patient : null,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: 'member' in change ? { change: change.present ? 'member-added' : 'member-removed', principalId: change.member } : { change: change.present ? 'patient-added' : 'patient-removed' },
     });
     return true;
@@ -140,7 +140,7 @@ export async function sharePatient(deps: AppDeps, ctx: RequestContext, patientId
       targetId: id,
       patientId,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { principalId: cmd.principalId, expiresAt: cmd.expiresAt?.toISOString() ?? null },
     });
   });
@@ -208,7 +208,7 @@ export async function revokeShare(deps: AppDeps, ctx: RequestContext, patientId:
       targetId: grantId,
       patientId,
       reason: null,
-      requestId: ctx.requestId,
+      ...auditOrigin(ctx),
       details: { principalId: grant.principalId },
     });
     return true;

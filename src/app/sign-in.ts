@@ -10,7 +10,7 @@ import { DomainError } from '../core/errors.ts';
 import type { PrincipalId } from '../core/ids.ts';
 import { phi, reveal } from '../core/phi/phi.ts';
 import { requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import { hashToken } from './directory.ts';
 import type { LocalCredentials, SignInServices, SignInSubject, StaffSessionRecord, StoreSession } from './ports.ts';
 
@@ -62,7 +62,7 @@ export function isCsrfTokenValid(secret: string, presented: string | undefined):
 }
 
 function audit(client: ClientInfo, e: Omit<AuditEventInput, 'requestId' | 'patientId' | 'details'> & { details?: Record<string, string | number | boolean | null> }): AuditEventInput {
-  return { ...e, patientId: null, requestId: client.requestId, details: { ...e.details, sourceIp: client.sourceIp } };
+  return { ...e, patientId: null, requestId: client.requestId, sourceAddress: client.sourceIp, details: { ...e.details, sourceIp: client.sourceIp } };
 }
 
 function viewOf(secret: string, s: Pick<StaffSessionRecord, 'username' | 'displayName' | 'method' | 'enrolmentOnly' | 'idleMs' | 'expiresAt'> & { actor: Pick<Actor, 'id' | 'kind' | 'permissionSets'> }, now: Date): SessionView {
@@ -250,7 +250,7 @@ export async function startTotpEnrolment(deps: AppDeps, ctx: RequestContext, iss
   const secret = new OtpSecret({ buffer: randomBytes(20).buffer }).base32;
   await deps.store.transaction(async (tx) => {
     await tx.signIn.setPendingTotp(ctx.actor.id, phi(secret));
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'auth.totp-enrolment-started', outcome: 'success', targetType: 'principal', targetId: ctx.actor.id, patientId: null, reason: null, requestId: ctx.requestId });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'auth.totp-enrolment-started', outcome: 'success', targetType: 'principal', targetId: ctx.actor.id, patientId: null, reason: null, ...auditOrigin(ctx) });
   });
   return { secret, otpauthUri: totpUri(secret, account.username, issuerName) };
 }
@@ -263,7 +263,7 @@ export async function confirmTotpEnrolment(deps: AppDeps, ctx: RequestContext, c
   if (!verdict.ok) throw new DomainError('SIGN_IN_FAILED', 'The code does not match; check the device clock and try the next code.');
   await deps.store.transaction(async (tx) => {
     await tx.signIn.activateTotp(ctx.actor.id, verdict.step, deps.clock.now());
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'auth.totp-enrolled', outcome: 'success', targetType: 'principal', targetId: ctx.actor.id, patientId: null, reason: null, requestId: ctx.requestId });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'auth.totp-enrolled', outcome: 'success', targetType: 'principal', targetId: ctx.actor.id, patientId: null, reason: null, ...auditOrigin(ctx) });
   });
 }
 
@@ -323,7 +323,7 @@ export async function resetCredentials(deps: AppDeps, ctx: RequestContext, princ
     const totpRemoved = reset.totp === true ? await tx.signIn.clearTotp(principalId) : false;
     await tx.signIn.clearFailures({ kind: 'username', username: account.username });
     const sessionsEnded = await tx.signIn.endSessionsOf(principalId, now, 'credentials-reset');
-    const audit = { actor: auditActorOf(ctx.actor), outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, requestId: ctx.requestId } as const;
+    const audit = { actor: auditActorOf(ctx.actor), outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, ...auditOrigin(ctx) } as const;
     if (passwordHash !== null) await tx.audit.append({ ...audit, action: 'auth.password-reset', details: { sessionsEnded } });
     if (reset.totp === true) await tx.audit.append({ ...audit, action: 'auth.totp-reset', details: { sessionsEnded, totpRemoved } });
     return { sessionsEnded };
@@ -346,7 +346,7 @@ export async function deactivatePrincipal(deps: AppDeps, ctx: RequestContext, pr
   const result = await deps.store.transaction(async (tx) => {
     const { tokensRevoked } = await tx.signIn.deactivate(principalId, now);
     const sessionsEnded = await tx.signIn.endSessionsOf(principalId, now, 'deactivated');
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'principal.deactivated', outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, requestId: ctx.requestId, details: { sessionsEnded, tokensRevoked } });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'principal.deactivated', outcome: 'success', targetType: 'principal', targetId: principalId, patientId: null, reason: null, ...auditOrigin(ctx), details: { sessionsEnded, tokensRevoked } });
     return { sessionsEnded, tokensRevoked };
   });
   deps.forgetAccess(principalId);
@@ -364,7 +364,7 @@ export async function revokeToken(deps: AppDeps, ctx: RequestContext, tokenId: s
   const principalId = await deps.store.transaction(async (tx) => {
     const owner = await tx.signIn.revokeToken(tokenId, deps.clock.now());
     if (owner === null) throw new DomainError('NOT_FOUND', 'No active token has this id.');
-    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.revoked', outcome: 'success', targetType: 'token', targetId: tokenId, patientId: null, reason: null, requestId: ctx.requestId, details: { principalId: owner } });
+    await tx.audit.append({ actor: auditActorOf(ctx.actor), action: 'token.revoked', outcome: 'success', targetType: 'token', targetId: tokenId, patientId: null, reason: null, ...auditOrigin(ctx), details: { principalId: owner } });
     return owner;
   });
   deps.forgetAccess(principalId);

@@ -13,6 +13,9 @@ export interface StatusChange {
   readonly at: Date;
   readonly actor: AuditActor;
   readonly requestId: string | null;
+  /** Where the request that caused it came from (`auditOrigin`); absent for the system's and carriers' own work. */
+  readonly sourceAddress?: string | null;
+  readonly onBehalfOf?: string | null;
   /** The carrier's id for the message, to keep if it has none yet. */
   readonly provider?: { readonly name: string; readonly messageId: string } | null;
 }
@@ -39,6 +42,8 @@ export function toStatusChangeBatch(changes: readonly StatusChange[]): StatusCha
       patientId: c.patientId,
       reason: c.reason,
       requestId: c.requestId,
+      sourceAddress: c.sourceAddress ?? null,
+      onBehalfOf: c.onBehalfOf ?? null,
       details: { status: c.status, source: c.source },
     })),
   };

@@ -10,7 +10,7 @@ import { bindFields } from '../core/templates/params.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { checkVariant, fieldsOf, parseTemplateText, renderSegments, type FieldSpan, type Segment, type TemplateProblem, type TemplateVariant } from '../core/templates/template-text.ts';
 import { requirePermission } from './access.ts';
-import type { AppDeps, RequestContext } from './context.ts';
+import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import type { MessageTemplate, PatientSendView, Recorder, Store, StoreSession, TemplateKindRecord, TemplateRecord, TemplateVersionRecord, TemplateWithVersions } from './ports.ts';
 
 /**
@@ -91,7 +91,7 @@ async function kindOrFail(s: StoreSession, name: string): Promise<TemplateKindRe
 }
 
 function audit(ctx: RequestContext, action: AuditAction, targetId: string, details: Record<string, string | number | boolean | null>, reason: string | null = null): AuditEventInput {
-  return { actor: auditActorOf(ctx.actor), action, outcome: 'success', targetType: 'template', targetId, patientId: null, reason, requestId: ctx.requestId, details };
+  return { actor: auditActorOf(ctx.actor), action, outcome: 'success', targetType: 'template', targetId, patientId: null, reason, ...auditOrigin(ctx), details };
 }
 
 /**

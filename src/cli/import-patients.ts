@@ -120,7 +120,7 @@ async function runImport(config: ReturnType<typeof loadConfig>, file: string, op
     try {
       ({ imported } = await importPatients(
         deps,
-        { actor: ADMIN_ACTOR, requestId: `cli-import-${randomUUID()}`, via: 'cli' },
+        { actor: ADMIN_ACTOR, requestId: `cli-import-${randomUUID()}`, via: 'cli', sourceAddress: 'cli' },
         result.valid,
         { onProgress: (done) => { progress.update(done); } },
       ));

@@ -7,6 +7,8 @@ import { buildApp } from '../adapters/http/build-app.ts';
 import { migrate, openDatabase } from '../adapters/db/database.ts';
 import { carrierCheckers, createContainer, databaseOptions } from '../container.ts';
 import { importPatientsCommand } from './import-patients.ts';
+import { auditCommand } from './audit.ts';
+import { retentionCommand } from './retention.ts';
 import { phiScanCommand } from './phi-scan.ts';
 
 function configOrExit(): ReturnType<typeof loadConfig> {
@@ -103,6 +105,8 @@ program.command('worker').description('run a dispatcher only (several may run ag
 program.command('migrate').description('apply database migrations and exit').action(migrateOnly);
 program.addCommand(importPatientsCommand(configOrExit));
 program.addCommand(phiScanCommand());
+program.addCommand(auditCommand(configOrExit));
+program.addCommand(retentionCommand(configOrExit));
 program
   .command('carriers')
   .description('carrier configuration')

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Secret } from '../../secret.ts';
@@ -38,4 +38,23 @@ export async function loadOrCreateDevKeys(dataDir: string | null): Promise<Ciphe
       .map(([id, k]) => ({ id, key: new Secret(Buffer.from(k, 'base64')) })),
     lookupKey: new Secret(Buffer.from(file.lookupKey, 'base64')),
   };
+}
+
+/**
+ * The development audit checkpoint key (Ed25519, PKCS#8 PEM): generated once into `<dataDir>/audit-signing-key.pem`
+ * (mode 0600), or kept in memory when there is no data directory. Production refuses to start without
+ * `WARDLINE_AUDIT_SIGNING_KEY` (see config.ts).
+ * @param dataDir - the data directory, or null for memory only
+ */
+export async function loadOrCreateDevSigningKey(dataDir: string | null): Promise<string> {
+  const path = dataDir === null ? null : join(dataDir, 'audit-signing-key.pem');
+  const existing = path === null ? null : await readFile(path, 'utf8').catch(() => null);
+  if (existing !== null) return existing;
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  if (path === null || dataDir === null) return pem;
+  await mkdir(dataDir, { recursive: true });
+  return writeFile(path, pem, { mode: 0o600, flag: 'wx' }).then(
+    () => pem,
+    () => readFile(path, 'utf8'),
+  );
 }

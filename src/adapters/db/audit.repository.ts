@@ -20,6 +20,8 @@ export function auditRow(e: AuditEventInput, uuid: () => string): Insertable<Aud
     patient_id: e.patientId,
     reason: e.reason,
     request_id: e.requestId,
+    source_address: e.sourceAddress ?? null,
+    on_behalf_of: e.onBehalfOf ?? null,
     details: JSON.stringify(e.details ?? {}),
   };
 }

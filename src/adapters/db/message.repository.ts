@@ -5,7 +5,8 @@ import type { MessageStatus } from '../../core/messaging/delivery-status.ts';
 import type { InboundMessageId, MessageId, PatientId, WardId } from '../../core/ids.ts';
 import type { AuditEventInput } from '../../core/audit/audit-event.ts';
 import type { AuditActor } from '../../core/access/actor.ts';
-import type { ConsentBasis, MessageRecord, NewMessage, StoreSession } from '../../app/ports.ts';
+import type { ConsentBasis, MessageFilter, MessageRecord, NewMessage, StoreSession } from '../../app/ports.ts';
+import { reportPage } from './message-report.repository.ts';
 import { auditRow } from './audit.repository.ts';
 import { secureLinkRow } from './secure-link.repository.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
@@ -52,7 +53,7 @@ const COLUMNS = [
   'held_until',
 ] as const;
 
-type Row = Pick<Selectable<MessageTable>, (typeof COLUMNS)[number]>;
+export type Row = Pick<Selectable<MessageTable>, (typeof COLUMNS)[number]>;
 
 function toRecord(r: Row): MessageRecord {
   return {
@@ -172,6 +173,51 @@ export async function insertQueued(
     .execute();
 }
 
+/**
+ * The newest `limit` messages matching a filter, newest first, as one query (null: the visibility admits nothing).
+ * @param db - the database or a transaction
+ * @param f - the filter
+ */
+function listQuery(db: Kysely<Database>, f: MessageFilter) {
+  const listed = () => db.selectFrom('message').select(COLUMNS).where('category', 'in', [...f.categories]);
+  type ListQuery = ReturnType<typeof listed>;
+  // The newest `limit` rows matching the filter, in one of the branches below, newest first.
+  const newest = (narrow: (q: ListQuery) => ListQuery): ListQuery => {
+    let q = narrow(listed());
+    if (f.patientId !== undefined) q = q.where('patient_id', '=', f.patientId);
+    if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
+    if (f.to !== undefined) q = q.where('created_at', '<', f.to);
+    if (f.before !== undefined) {
+      const b = f.before;
+      q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(b.createdAt, b.id)));
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit);
+  };
+  const v = f.visibility;
+  if (v === null) return newest((q) => q);
+  if (v.wardIds.length === 0 && v.patientIds.length === 0) return null;
+  // One patient (the regulator's query): its own index drives, sharing is a plain filter on its few rows.
+  if (f.patientId !== undefined) return newest((q) => q.where(visibleTo(v)));
+  // Record-level sharing as one branch per ward (each an ordered scan of message_ward_created_idx that stops
+  // after `limit` rows) and one for individually granted patients outside those wards, merged: an OR of the two
+  // would make PostgreSQL collect and sort every row of the wards (bench/access-filter.bench.ts).
+  const wards = [...v.wardIds];
+  const branches = [
+    ...wards.map((wardId) => newest((q) => q.where('ward_id', '=', wardId))),
+    ...(v.patientIds.length === 0
+      ? []
+      : [newest((q) => q.where('patient_id', 'in', [...v.patientIds]).where((eb) => (wards.length === 0 ? eb.lit(true) : eb.or([eb('ward_id', 'is', null), eb('ward_id', 'not in', wards)]))))]),
+  ];
+  const [first, ...rest] = branches;
+  if (first === undefined) return null;
+  if (rest.length === 0) return first;
+  const merged = rest.reduce((all, b, i) => all.unionAll(db.selectFrom(b.as(`b${String(i + 1)}`)).selectAll()), db.selectFrom(first.as('b0')).selectAll());
+  return db.selectFrom(merged.as('m')).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit);
+}
+
+/** The message list's query, for the report to wrap. */
+export type MessageListQuery = NonNullable<ReturnType<typeof listQuery>>;
+
 /** Messages (bodies encrypted) and their append-only status timeline. */
 export function createMessageRepository(
   db: Kysely<Database>,
@@ -248,42 +294,10 @@ export function createMessageRepository(
       return row === undefined ? null : (row.id as MessageId);
     },
     async list(f) {
-      const listed = () => db.selectFrom('message').select(COLUMNS).where('category', 'in', [...f.categories]);
-      type ListQuery = ReturnType<typeof listed>;
-      // The newest `limit` rows matching the filter, in one of the branches below, newest first.
-      const newest = (narrow: (q: ListQuery) => ListQuery): ListQuery => {
-        let q = narrow(listed());
-        if (f.patientId !== undefined) q = q.where('patient_id', '=', f.patientId);
-        if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
-        if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-        if (f.before !== undefined) {
-          const b = f.before;
-          q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(b.createdAt, b.id)));
-        }
-        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit);
-      };
-      const v = f.visibility;
-      if (v === null) return (await newest((q) => q).execute()).map(toRecord);
-      if (v.wardIds.length === 0 && v.patientIds.length === 0) return [];
-      // One patient (the regulator's query): its own index drives, sharing is a plain filter on its few rows.
-      if (f.patientId !== undefined) return (await newest((q) => q.where(visibleTo(v))).execute()).map(toRecord);
-      // Record-level sharing as one branch per ward (each an ordered scan of message_ward_created_idx that stops
-      // after `limit` rows) and one for individually granted patients outside those wards, merged: an OR of the two
-      // would make PostgreSQL collect and sort every row of the wards (bench/access-filter.bench.ts).
-      const wards = [...v.wardIds];
-      const branches = [
-        ...wards.map((wardId) => newest((q) => q.where('ward_id', '=', wardId))),
-        ...(v.patientIds.length === 0
-          ? []
-          : [newest((q) => q.where('patient_id', 'in', [...v.patientIds]).where((eb) => (wards.length === 0 ? eb.lit(true) : eb.or([eb('ward_id', 'is', null), eb('ward_id', 'not in', wards)]))))]),
-      ];
-      const [first, ...rest] = branches;
-      if (first === undefined) return [];
-      if (rest.length === 0) return (await first.execute()).map(toRecord);
-      const merged = rest.reduce((all, b, i) => all.unionAll(db.selectFrom(b.as(`b${String(i + 1)}`)).selectAll()), db.selectFrom(first.as('b0')).selectAll());
-      const rows = await db.selectFrom(merged.as('m')).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
-      return rows.map(toRecord);
+      const query = listQuery(db, f);
+      return query === null ? [] : (await query.execute()).map(toRecord);
     },
+    report: (f, options) => reportPage(db, cipher, listQuery(db, f), toRecord, options),
     async queuedFor(patientId, channels, purposes) {
       const rows = await db
         .selectFrom('message')

@@ -171,6 +171,8 @@ export interface AuditEventTable {
   reason: string | null;
   request_id: string | null;
   details: JSONColumnType<Record<string, unknown>, string, never>;
+  source_address: string | null;
+  on_behalf_of: string | null;
 }
 
 export interface TemplateKindTable {
@@ -264,6 +266,43 @@ export interface Database {
   care_team_patient: CareTeamPatientTable;
   patient_grant: PatientGrantTable;
   security_event: SecurityEventTable;
+  audit_seal: AuditSealTable;
+  audit_checkpoint: AuditCheckpointTable;
+  audit_checkpoint_export: AuditCheckpointExportTable;
+  audit_retention_anchor: AuditRetentionAnchorTable;
+}
+
+export interface AuditSealTable {
+  position: string;
+  event_pk: string;
+  hash: string;
+  event_time: Date;
+  sealed_at: CreatedAt;
+}
+
+export interface AuditCheckpointExportTable {
+  id: Generated<string>;
+  through_position: string;
+  exported_at: CreatedAt;
+  exported_by: string;
+}
+
+export interface AuditRetentionAnchorTable {
+  position: string;
+  hash: string;
+  event_time: Date;
+  cutoff: Date;
+  events_purged: string;
+  messages_purged: string;
+  purged_at: CreatedAt;
+}
+
+export interface AuditCheckpointTable {
+  position: string;
+  hash: string;
+  key_id: string;
+  signature: string;
+  signed_at: CreatedAt;
 }
 
 export interface PermissionSetTable {

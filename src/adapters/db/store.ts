@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Store, StoreSession } from '../../app/ports.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import { createAuditRepository } from './audit.repository.ts';
+import { createAuditQueryRepository } from './audit-query.repository.ts';
 import { createContactPointRepository, createSenderRepository, createWebhookReceiptRepository } from './carrier-state.repository.ts';
 import { createConsentRepository } from './consent.repository.ts';
 import { createDirectoryRepositories } from './directory.repository.ts';
@@ -71,6 +72,7 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     outbox: createOutboxRepository(db),
     inbound: createInboundRepository(db, cipher),
     audit: createAuditRepository(db, uuid),
+    auditEvents: createAuditQueryRepository(db),
     senders: createSenderRepository(db),
     contactPoints: createContactPointRepository(db),
     webhooks: createWebhookReceiptRepository(db),

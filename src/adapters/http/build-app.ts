@@ -14,10 +14,14 @@ import { DomainError } from '../../core/errors.ts';
 import type { SimulatorProvider } from '../carriers/simulator/simulator.provider.ts';
 import { mcpRoutes } from '../mcp/mcp.routes.ts';
 import { contextOf, registerAuth } from './plugins/auth.ts';
+import { auditEventRoutes } from './routes/audit-events.routes.ts';
 import { registerProblemHandler } from './plugins/problem.ts';
+import { auditExportRoutes } from './routes/audit-export.routes.ts';
 import { directoryRoutes } from './routes/directory.routes.ts';
 import { inboundRoutes } from './routes/inbound.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
+import { auditReportRoutes } from './routes/audit-report.routes.ts';
+import { renderEvidencePdf } from '../report/evidence-report.pdf.ts';
 import { templateRoutes } from './routes/template.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
 import { secureLinkAdminRoutes } from './routes/secure-link-admin.routes.ts';
@@ -53,6 +57,10 @@ export async function buildApp(
   base.setValidatorCompiler(validatorCompiler);
   base.setSerializerCompiler(serializerCompiler);
   registerProblemHandler(base);
+  // Every answer names its request id: the same id is on each audit event the request wrote (GET /v1/audit/events).
+  base.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   // A RATE_LIMITED problem says how long to wait; HTTP clients also get it as Retry-After (RFC 9110 §10.2.3).
   base.addHook('onError', async (_request, reply, error) => {
     const wait = error instanceof DomainError ? error.extensions['retryAfterSeconds'] : undefined;
@@ -75,10 +83,13 @@ export async function buildApp(
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(patientRoutes(deps));
   await app.register(messageRoutes(deps));
+  await app.register(auditReportRoutes(deps, renderEvidencePdf));
   await app.register(templateRoutes(deps));
   await app.register(directoryRoutes(deps));
   await app.register(sharingRoutes(deps));
   await app.register(securityEventRoutes(deps));
+  await app.register(auditExportRoutes(deps, deps.auditExport));
+  await app.register(auditEventRoutes(deps));
   if (deps.signIn !== undefined) await app.register(sessionRoutes(deps, deps.signIn));
   await app.register(inboundRoutes(deps));
   await app.register(webhookRoutes(deps, options.webhooks));

@@ -36,6 +36,8 @@ export interface Actor {
 export type AuditActor =
   | { readonly type: PrincipalKind; readonly id: PrincipalId }
   | { readonly type: 'patient'; readonly id: string }
+  /** A carrier's callback (its provider name): status reports, refused webhooks. */
+  | { readonly type: 'carrier'; readonly id: string }
   | { readonly type: 'system'; readonly id: 'wardline' };
 
 export const NO_SHARING: Sharing = { orgWide: false, wardIds: [], patientIds: [], breakGlassPatientIds: [] };

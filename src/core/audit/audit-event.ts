@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'message.cancelled',
   'message.viewed',
   'message.listed',
+  'message.content-viewed',
+  'audit.report-generated',
   'conversation.viewed',
   'message.held',
   'contact-point.changed',
@@ -69,6 +71,12 @@ export const AUDIT_ACTIONS = [
   'template-kind.created',
   'phi-preference.accepted',
   'phi-preference.withdrawn',
+  'audit.checkpoints-exported',
+  'audit.retention-purged',
+  'audit.export-started',
+  'audit.exported',
+  'audit.export-aborted',
+  'audit.viewed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -88,6 +96,10 @@ export interface AuditEventInput {
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */
   readonly reason: string | null;
   readonly requestId: string | null;
+  /** The caller's network address (an HTTP request's client IP, `cli`); null for the system's own work. */
+  readonly sourceAddress?: string | null;
+  /** The user an agent or integration acted for, when the request says so (`principal:<id>` or an external id). */
+  readonly onBehalfOf?: string | null;
   /** Extra ids and codes; never PHI. */
   readonly details?: Readonly<Record<string, string | number | boolean | null>>;
 }

@@ -66,8 +66,20 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
   });
 }
 
+/**
+ * An agent or integration may say which user it acts for (`On-Behalf-Of: <user id or the user's id in the calling
+ * system>`); the audit trail records it as the caller's claim. Users act for themselves: the header is ignored.
+ */
+function onBehalfOf(request: FastifyRequest): string | null {
+  const header = request.headers['on-behalf-of'];
+  if (request.actor === null || request.actor.kind === 'user' || typeof header !== 'string') return null;
+  const value = header.trim();
+  if (!/^[\x21-\x7e]{1,200}$/.test(value)) throw new DomainError('VALIDATION_FAILED', 'On-Behalf-Of must be 1-200 printable ASCII characters (an id, not a name).');
+  return value;
+}
+
 /** @param request - an authenticated request @returns the use-case context */
 export function contextOf(request: FastifyRequest): RequestContext {
   if (request.actor === null) throw new DomainError('UNAUTHENTICATED');
-  return { actor: request.actor, requestId: request.id, via: request.staffSession === null ? 'api' : 'console' };
+  return { actor: request.actor, requestId: request.id, via: request.staffSession === null ? 'api' : 'console', sourceAddress: request.ip, onBehalfOf: onBehalfOf(request) };
 }

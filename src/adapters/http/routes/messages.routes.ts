@@ -4,7 +4,9 @@ import type { MessageId, PatientId } from '../../../core/ids.ts';
 import { phi, reveal } from '../../../core/phi/phi.ts';
 import { FIELDS, type FieldName } from '../../../core/templates/fields.ts';
 import type { AppDeps } from '../../../app/context.ts';
-import { getMessage, listMessages } from '../../../app/messages.ts';
+import { getMessage, listMessages, type ListCursor } from '../../../app/messages.ts';
+import { messageReportView } from '../../../app/regulator-report.ts';
+import { DomainError } from '../../../core/errors.ts';
 import type { MessageRecord } from '../../../app/ports.ts';
 import { checkMessage, sendMessage, type SendMessageCommand } from '../../../app/send-message.ts';
 import { contextOf } from '../plugins/auth.ts';
@@ -55,8 +57,26 @@ const ListQuery = z
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
+    /** The `next` of the previous page: pages through every message in the range. */
+    cursor: z.string().min(1).max(200).optional(),
   })
   .strict();
+
+/** A page cursor: the position of a page's last message, opaque to clients (base64url of its time and id). */
+function encodeCursor(c: ListCursor): string {
+  return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url');
+}
+
+function decodeCursor(raw: string): ListCursor {
+  const [at, id, ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (rest.length > 0 || id === undefined || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not one this API returned.', { issues: [{ pointer: '/querystring/cursor', message: 'must be the next value of a previous page' }] });
+  }
+  return { createdAt, id: id as MessageId };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toCommand(b: z.infer<typeof NewMessage>, key: string | undefined): SendMessageCommand {
   return {
@@ -127,13 +147,14 @@ export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get('/v1/messages', { schema: { tags: ['messages'], querystring: ListQuery } }, async (request) => {
       const q = request.query;
-      const rows = await listMessages(deps, contextOf(request), {
+      const page = await listMessages(deps, contextOf(request), {
         patientId: q.patientId as PatientId | undefined,
         from: q.from === undefined ? undefined : new Date(q.from),
         to: q.to === undefined ? undefined : new Date(q.to),
         limit: q.limit,
+        before: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
       });
-      return { items: rows.map(summary) };
+      return { items: page.items.map(messageReportView), next: page.next === null ? null : encodeCursor(page.next), contentIncluded: page.withContent };
     });
   };
 }

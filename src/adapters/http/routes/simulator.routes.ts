@@ -26,7 +26,7 @@ export function simulatorRoutes(deps: AppDeps, simulator: SimulatorProvider): Fa
       },
       async (request, reply) => {
         const b = request.body;
-        const outcome = await handleInbound(deps, { from: phi(b.from), channel: b.channel, body: phi(b.body), providerMessageId: null });
+        const outcome = await handleInbound(deps, { from: phi(b.from), channel: b.channel, body: phi(b.body), providerMessageId: null, origin: { requestId: request.id, sourceAddress: request.ip } });
         return reply.code(202).send(outcome);
       },
     );

@@ -63,6 +63,11 @@ async function refuse(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
   return sendProblem(reply, request, 'WEBHOOK_SIGNATURE_INVALID', 'The webhook signature is missing or does not match.');
 }
 
+/** The request a carrier's callback came in, for the audit events it causes. */
+function originOf(request: FastifyRequest): { requestId: string; sourceAddress: string } {
+  return { requestId: request.id, sourceAddress: request.ip };
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -122,7 +127,7 @@ export function webhookRoutes(deps: AppDeps, settings: WebhookSettings): Fastify
           occurredAt: deps.clock.now(),
           messageId: typeof wl === 'string' && UUID.test(wl) ? (wl as MessageId) : undefined,
         };
-        const [outcome] = await ingestStatuses(deps, [event]);
+        const [outcome] = await ingestStatuses(deps, [event], originOf(request));
         if (outcome === 'unknown-message') throw new DomainError('UNKNOWN_PROVIDER_MESSAGE', 'No message has this MessageSid.');
         return reply.code(204).send();
       });
@@ -137,6 +142,7 @@ export function webhookRoutes(deps: AppDeps, settings: WebhookSettings): Fastify
           body: inbound.body,
           providerMessageId: inbound.providerMessageId,
           carrierKeyword: inbound.optOutType,
+          origin: originOf(request),
         });
         return reply.code(200).type('text/xml').send(TWIML_EMPTY);
       });
@@ -181,9 +187,10 @@ export function webhookRoutes(deps: AppDeps, settings: WebhookSettings): Fastify
             occurredAt: s.occurredAt,
             messageId: s.messageId !== null && UUID.test(s.messageId) ? (s.messageId as MessageId) : undefined,
           })),
+          originOf(request),
         );
         for (const m of messages) {
-          await handleInbound(deps, { from: m.from, channel: 'whatsapp', body: m.body, providerMessageId: m.providerMessageId });
+          await handleInbound(deps, { from: m.from, channel: 'whatsapp', body: m.body, providerMessageId: m.providerMessageId, origin: originOf(request) });
         }
         // Users who hide their number behind a WhatsApp username arrive with a business-scoped id only: nothing to
         // match a patient by. Each is audited for staff follow-up (a STOP from them cannot be applied automatically).
