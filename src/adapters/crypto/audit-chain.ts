@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { ExportEvent } from '../../core/audit/export-format.ts';
 
 /**
  * The audit trail's hash chain (issue 6 item 2; docs/decisions/0015-audit-hash-chain.md). Events are sealed in the
@@ -11,23 +12,8 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The fields of an audit event the chain covers, as stored. `occurredAt` is ISO 8601 UTC with microseconds. */
-export interface ChainedEvent {
-  readonly eventId: string;
-  readonly occurredAt: string;
-  readonly actorType: string;
-  readonly actorId: string | null;
-  readonly action: string;
-  readonly outcome: string;
-  readonly targetType: string;
-  readonly targetId: string | null;
-  readonly patientId: string | null;
-  readonly reason: string | null;
-  readonly requestId: string | null;
-  readonly sourceAddress: string | null;
-  readonly onBehalfOf: string | null;
-  readonly details: unknown;
-}
+/** The fields of an audit event the chain covers, as stored (`occurredAt`: ISO 8601 UTC with microseconds). */
+export type ChainedEvent = ExportEvent;
 
 /** JSON with object keys sorted at every depth: one text per value, whatever order a driver returns keys in. */
 export function canonicalJson(value: unknown): string {

@@ -7,7 +7,7 @@
  * incomplete. Audit events hold ids and codes, never PHI, so nothing here needs redaction.
  */
 
-/** An audit event as the hash chain covers it (the same fields as `ChainedEvent` in adapters/crypto/audit-chain.ts). */
+/** An audit event as the hash chain covers it (`ChainedEvent` in adapters/crypto/audit-chain.ts hashes exactly these fields). */
 export interface ExportEvent {
   readonly eventId: string;
   /** ISO 8601 UTC with microseconds, exactly as the chain hashed it. */
