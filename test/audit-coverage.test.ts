@@ -253,7 +253,16 @@ describe.each(DATABASES)('everything is recorded (%s)', (database) => {
     expect(await theEvent(h, message, 'message.viewed')).toMatchObject({ actor_id: nurseA.id, target_type: 'message', target_id: messageId, patient_id: p.id, outcome: 'success' });
   });
 
-  it.todo('exports: audit.exported — covered by the audit export work (test/audit-export.test.ts, another engineer)');
+  it('an export: audit.export-started, then audit.exported with its counts once the file is complete', async () => {
+    const p = await givenPatient(h, { wardId: wardA, consent: ['sms'], ...tz });
+    const res = await h.app.inject({ method: 'GET', url: `/v1/audit/export?format=jsonl&patientId=${p.id}`, headers: h.admin });
+    expect(res.statusCode).toBe(200);
+    const started = await theEvent(h, res, 'audit.export-started');
+    expect(started).toMatchObject({ outcome: 'success', target_type: 'patient', target_id: p.id, patient_id: p.id });
+    const done = await theEvent(h, res, 'audit.exported');
+    expect(done).toMatchObject({ actor_type: started.actor_type, actor_id: started.actor_id, outcome: 'success', patient_id: p.id });
+    expect(done.details).toMatchObject({ format: 'jsonl', exportId: started.details['exportId'] });
+  });
 
   it('a sign-in and a sign-out: auth.signed-in and auth.signed-out with the browser’s address', async () => {
     const username = 'cov.signin';
