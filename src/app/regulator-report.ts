@@ -6,7 +6,7 @@ import { loadAccessiblePatient, requirePermission } from './access.ts';
 import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import { checkDateRange } from './date-range.ts';
 import { listMessages, type ListCursor } from './messages.ts';
-import type { AuditChainReport, ReportedMessage } from './ports.ts';
+import type { AuditChainReport, MessageRecord, ReportedMessage } from './ports.ts';
 
 /** The most messages one evidence report (PDF or CLI) holds; a wider report is refused, never cut short silently. */
 export const REPORT_MAX_MESSAGES = 5_000;
@@ -93,13 +93,8 @@ export async function evidenceReport(deps: AppDeps, ctx: RequestContext, q: { re
   };
 }
 
-/**
- * One message of the regulator's query as the API and the CLI print it (JSON): the list's summary fields, the sender
- * by name, the approval, the carrier, the status times and — only for a holder of `audit.read` — the content.
- * @param m - the message
- */
-export function messageReportView(m: ReportedMessage): Record<string, unknown> {
-  const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+/** A message's fields as every message view shows them (detail, list, report): ids, codes, size and times; no PHI. */
+export function messageSummary(m: MessageRecord): Record<string, unknown> {
   return {
     id: m.id,
     patientId: m.patientId,
@@ -109,8 +104,33 @@ export function messageReportView(m: ReportedMessage): Record<string, unknown> {
     status: m.status,
     statusReason: m.statusReason,
     consentBasis: m.consentBasis,
-    sender: { type: m.sender.type, id: m.sender.id, displayName: m.senderName },
+    sender: m.sender,
     template: m.template === null ? null : { versionId: m.template.versionId, metaName: m.template.metaName, language: m.template.language },
+    delivery: m.delivery,
+    relatedRecord: m.relatedRecord,
+    encoding: m.size.encoding,
+    segments: m.size.segments,
+    characters: m.size.characters,
+    mediaCount: m.mediaCount,
+    urgent: m.urgent,
+    exempt: m.exempt,
+    heldUntil: m.heldUntil?.toISOString() ?? null,
+    provider: m.provider,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * One message of the regulator's query as the API and the CLI print it (JSON): the list's summary fields, the sender
+ * by name, the approval, the carrier, the status times and — only for a holder of `audit.read` — the content.
+ * @param m - the message
+ */
+export function messageReportView(m: ReportedMessage): Record<string, unknown> {
+  const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+  return {
+    ...messageSummary(m),
+    sender: { type: m.sender.type, id: m.sender.id, displayName: m.senderName },
     approval:
       m.approval === null
         ? null
@@ -122,23 +142,11 @@ export function messageReportView(m: ReportedMessage): Record<string, unknown> {
             approvedBy: m.approval.decidedBy === null ? null : { type: m.approval.decidedBy.type, id: m.approval.decidedBy.id, displayName: m.approval.decidedBy.name },
             approvedAt: iso(m.approval.decidedAt),
           },
-    delivery: m.delivery,
-    relatedRecord: m.relatedRecord,
-    encoding: m.size.encoding,
-    segments: m.size.segments,
-    characters: m.size.characters,
-    mediaCount: m.mediaCount,
-    urgent: m.urgent,
-    exempt: m.exempt,
-    heldUntil: iso(m.heldUntil),
-    provider: m.provider,
     providerMessageId: m.providerMessageId,
     sentAt: iso(m.times.sentAt),
     deliveredAt: iso(m.times.deliveredAt),
     readAt: iso(m.times.readAt),
     failedAt: iso(m.times.failedAt),
-    createdAt: m.createdAt.toISOString(),
-    updatedAt: m.updatedAt.toISOString(),
     ...(m.content === null
       ? {}
       : {

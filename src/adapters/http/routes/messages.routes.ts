@@ -5,9 +5,8 @@ import { phi, reveal } from '../../../core/phi/phi.ts';
 import { FIELDS, type FieldName } from '../../../core/templates/fields.ts';
 import type { AppDeps } from '../../../app/context.ts';
 import { getMessage, listMessages, type ListCursor } from '../../../app/messages.ts';
-import { messageReportView } from '../../../app/regulator-report.ts';
+import { messageReportView, messageSummary } from '../../../app/regulator-report.ts';
 import { DomainError } from '../../../core/errors.ts';
-import type { MessageRecord } from '../../../app/ports.ts';
 import { checkMessage, sendMessage, type SendMessageCommand } from '../../../app/send-message.ts';
 import { contextOf } from '../plugins/auth.ts';
 import { Category, Channel, IdParams, MessageBody, Purpose, Uuid } from './schemas.ts';
@@ -94,33 +93,6 @@ function toCommand(b: z.infer<typeof NewMessage>, key: string | undefined): Send
   };
 }
 
-function summary(m: MessageRecord): Record<string, unknown> {
-  return {
-    id: m.id,
-    patientId: m.patientId,
-    channel: m.channel,
-    category: m.category,
-    purpose: m.purpose,
-    status: m.status,
-    statusReason: m.statusReason,
-    consentBasis: m.consentBasis,
-    sender: m.sender,
-    template: m.template === null ? null : { versionId: m.template.versionId, metaName: m.template.metaName, language: m.template.language },
-    delivery: m.delivery,
-    relatedRecord: m.relatedRecord,
-    encoding: m.size.encoding,
-    segments: m.size.segments,
-    characters: m.size.characters,
-    mediaCount: m.mediaCount,
-    urgent: m.urgent,
-    exempt: m.exempt,
-    heldUntil: m.heldUntil?.toISOString() ?? null,
-    provider: m.provider,
-    createdAt: m.createdAt.toISOString(),
-    updatedAt: m.updatedAt.toISOString(),
-  };
-}
-
 /** Sending, the dry run, one message and the regulator's list. */
 export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -136,7 +108,7 @@ export function messageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: IdParams } }, async (request) => {
       const { message, body, content, timeline, senderName } = await getMessage(deps, contextOf(request), request.params.id as MessageId);
       return {
-        ...summary(message),
+        ...messageSummary(message),
         sender: { ...message.sender, displayName: senderName },
         body: reveal(body),
         // A secure message: what the patient reads behind the link (the body is the notice, its link redacted).
