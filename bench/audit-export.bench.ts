@@ -1,6 +1,6 @@
 /**
  * Audit export benchmark (issue 6 item 4): how fast `startAuditExport` streams the audit trail (JSON Lines and CSV,
- * into a null sink) through its real code path — keyset pages of 2,000 sealed events joined to their seals, formatted
+ * into a null sink) through its real code path — keyset pages of 5,000 sealed events joined to their seals, formatted
  * in JavaScript — against PostgreSQL's own `COPY (SELECT … the same rows …) TO STDOUT` (pg-copy-streams) in the same
  * run. Target: the export at ≥ 50 % of COPY's rows per second. Events are written by SQL with stand-in seals (random
  * hashes): this bench measures reading them back, not sealing (bench the sealer separately).

@@ -30,7 +30,7 @@ import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
  */
 
 /** Events and messages are read this many rows at a time (keyset pagination). */
-export const EXPORT_PAGE = 2_000;
+export const EXPORT_PAGE = 5_000;
 
 /** One page of sealed events in chain order, after `after` and up to `upTo` (the head when the export started). */
 export interface EventPageQuery {
