@@ -41,12 +41,15 @@ function nullSink(): { sink: Writable; bytes: () => number } {
   return { sink, bytes: () => bytes };
 }
 
-/** The export's rows, as COPY sees them: the same join, columns and order as `createAuditExportReader().events`. */
-const COPY_SQL = `COPY (SELECT s.position, s.hash, p.hash AS previous_hash, e.event_id,
-    to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at, e.actor_type, e.actor_id, e.action,
-    e.outcome, e.target_type, e.target_id, e.patient_id, e.reason, e.request_id, e.source_address, e.on_behalf_of, e.details
-  FROM audit_seal s JOIN audit_event e ON e.id = s.event_pk LEFT JOIN audit_seal p ON p.position = s.position - 1
-  ORDER BY s.position) TO STDOUT WITH (FORMAT csv)`;
+/**
+ * The export's rows as PostgreSQL writes them itself: the same query as `createAuditExportReader().eventPages` (join,
+ * columns, order, `TimeZone` UTC), COPY's rows to a null sink with no parsing or formatting.
+ */
+const COPY_SQL = `COPY (SELECT s.position, s.hash, prev.hash AS previous_hash, e.event_id, e.occurred_at::text AS occurred_at_text,
+    e.actor_type, e.actor_id, e.action, e.outcome, e.target_type, e.target_id, e.patient_id, e.reason, e.request_id,
+    e.source_address, e.on_behalf_of, e.details::text AS details
+  FROM audit_seal s JOIN audit_event e ON e.id = s.event_pk LEFT JOIN audit_seal prev ON prev.position = s.position - 1
+  ORDER BY s.position) TO STDOUT`;
 
 async function main(): Promise<void> {
   const url = await benchPostgresUrl();
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     const loadS = (performance.now() - t0) / 1000;
     console.log(`audit-export bench: ${url === undefined ? 'PGlite (in memory)' : 'PostgreSQL'}, ${String(EVENTS)} events (loaded in ${loadS.toFixed(1)} s), best of ${String(RUNS)} runs, Node ${process.version}`);
 
-    const reader = createAuditExportReader(db);
+    const reader = createAuditExportReader(container.database);
     const ctx = { actor: ADMIN_ACTOR, requestId: 'bench-audit-export', via: 'cli' as const, sourceAddress: 'cli' };
     const results: Record<string, number> = {};
     for (const format of ['jsonl', 'csv'] as const) {
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
       return;
     }
     const target = new URL(url);
-    target.searchParams.set('options', `-c search_path=${schema}`);
+    target.searchParams.set('options', `-c search_path=${schema} -c TimeZone=UTC`);
     const client = new pg.Client({ connectionString: target.toString() });
     await client.connect();
     let copyBest = Infinity;
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
       await client.end();
     }
     const copyRate = copyRowsN / copyBest;
-    console.log(`  COPY … TO STDOUT (csv) ${String(copyRowsN)} rows in ${copyBest.toFixed(2)} s: ${Math.round(copyRate).toLocaleString('en-US')} rows/s, ${(copyBytes / copyBest / 1e6).toFixed(1)} MB/s`);
+    console.log(`  COPY … TO STDOUT ${String(copyRowsN)} rows in ${copyBest.toFixed(2)} s: ${Math.round(copyRate).toLocaleString('en-US')} rows/s, ${(copyBytes / copyBest / 1e6).toFixed(1)} MB/s`);
     for (const [format, rate] of Object.entries(results)) {
       console.log(`  ${format} export / COPY: ${(100 * rate / copyRate).toFixed(0)} % (target ≥ 50 %)`);
       console.log(JSON.stringify({ bench: 'audit-export', format, events: EVENTS, export_events_per_s: Math.round(rate), copy_rows_per_s: Math.round(copyRate), ratio: Number((rate / copyRate).toFixed(2)) }));

@@ -198,7 +198,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       worker.wake();
     },
     auditChain: auditSealer,
-    auditExport: createAuditExportReader(database.db),
+    auditExport: createAuditExportReader(database),
   };
   const authenticate = createAuthenticator(deps, { ttlMs: config.tokenCacheMs, maxEntries: 10_000 });
   const worker = createOutboxWorker(deps, { batchSize: 128, pollMs: 250, coalesceMs: 10 });

@@ -29,14 +29,12 @@ import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
  * was handed over, `audit.export-aborted` when the stream stopped early.
  */
 
-/** Events and messages are read this many rows at a time (keyset pagination). */
+/** Events and messages are read this many rows at a time: one page per chunk of the export. */
 export const EXPORT_PAGE = 5_000;
 
-/** One page of sealed events in chain order, after `after` and up to `upTo` (the head when the export started). */
-export interface EventPageQuery {
-  readonly after: number;
+/** Which sealed events an export holds: up to `upTo` (the head when the export started), in its scope. */
+export interface EventScope {
   readonly upTo: number;
-  readonly limit: number;
   readonly patientId: PatientId | null;
   readonly from: Date | null;
   readonly to: Date | null;
@@ -57,9 +55,13 @@ export interface MessagePageQuery {
 
 /** The paged reads an export needs (src/adapters/db/audit-export.repository.ts). */
 export interface AuditExportReader {
-  events(q: EventPageQuery): Promise<ExportedEvent[]>;
+  /**
+   * The scope's events in chain order, in pages of at most `pageSize`, reading ahead while the caller handles a page
+   * (never more than about two pages in memory). Stopping the iteration early ends the read.
+   */
+  eventPages(q: EventScope, pageSize: number): AsyncGenerator<ExportedEvent[], void, undefined>;
   /** How many events the export will hold (for a progress bar). */
-  countEvents(q: Omit<EventPageQuery, 'after' | 'limit'>): Promise<number>;
+  countEvents(q: EventScope): Promise<number>;
   /** Messages under row-level security for `visibility`; `cursor` is the page's last row's key. */
   messages(q: MessagePageQuery): Promise<{ rows: ExportMessage[]; cursor: { createdAt: string; id: string } | null }>;
 }
@@ -140,20 +142,11 @@ export async function startAuditExport(deps: AppDeps, reader: AuditExportReader,
       let recorded = false;
       try {
         yield format === 'csv' ? csvColumns() + csvHeader(header) : format === 'jsonl' ? jsonlHeader(header) : fhirOpen(header);
-        // The next page is read while this one is formatted and written (two pages in memory at most).
-        const read = (after: number): Promise<ExportedEvent[]> => {
-          const pending = reader.events({ ...eventQuery, after, limit: EXPORT_PAGE });
-          pending.catch(() => undefined); // awaited below; a consumer that stops early leaves it unawaited
-          return pending;
-        };
-        for (let next: Promise<ExportedEvent[]> | null = read(0); next !== null; ) {
-          const page: ExportedEvent[] = await next;
-          const last = page.at(-1)?.chain.position;
-          next = page.length === EXPORT_PAGE && last !== undefined ? read(last) : null;
-          if (last === undefined) break;
-          yield page.map(format === 'csv' ? csvEvent : format === 'jsonl' ? jsonlEvent : (e) => fhirEntry(toFhirAuditEvent(e))).join('');
+        const line = format === 'csv' ? csvEvent : format === 'jsonl' ? jsonlEvent : (e: ExportedEvent) => fhirEntry(toFhirAuditEvent(e));
+        for await (const page of reader.eventPages(eventQuery, EXPORT_PAGE)) {
+          yield page.map(line).join('');
           counts.events += page.length;
-          counts.lastPosition = last;
+          counts.lastPosition = page.at(-1)?.chain.position ?? counts.lastPosition;
           onProgress?.(counts.events);
         }
         // Communications only in FHIR, and only in the categories the caller may view (none without a view permission).

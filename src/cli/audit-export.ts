@@ -74,7 +74,7 @@ async function runExport(config: ReturnType<typeof loadConfig>, opts: ExportOpti
   try {
     const { deps } = container;
     await bootstrapAdmin(deps, config.adminToken?.expose() ?? null);
-    const reader = deps.auditExport ?? createAuditExportReader(container.database.db);
+    const reader = deps.auditExport ?? createAuditExportReader(container.database);
     const ctx = { actor: ADMIN_ACTOR, requestId: `cli-audit-export-${randomUUID()}`, via: 'cli' as const, sourceAddress: 'cli' };
     let exported;
     try {

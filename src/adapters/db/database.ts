@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, PGliteDialect, PostgresDialect, type CompiledQuery } from 'kysely';
+import pg, { escapeLiteral } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from './schema.ts';
 
 /**
@@ -16,6 +17,14 @@ export interface DatabaseHandle {
    * its last statement (migrations, advisory locks).
    */
   withSession<T>(fn: (exec: (script: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only (null on PGlite, which has no streaming COPY): streams a query's rows as `COPY … TO STDOUT` text,
+   * in one read-only transaction with `TimeZone` UTC, on a connection of its own. Bulk reads (audit exports) use it:
+   * the server's own row output, read as a few large chunks, costs a fraction of the per-row protocol parsing of a
+   * SELECT. COPY takes no bind parameters, so the query's are inlined as quoted literals (`escapeLiteral`). Stopping
+   * the iteration early discards the connection (it is mid-COPY) instead of returning it to the pool.
+   */
+  readonly copyOut: ((query: CompiledQuery) => AsyncGenerator<Buffer, void, undefined>) | null;
   close(): Promise<void>;
 }
 
@@ -39,6 +48,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
           const results = await pglite.exec(script);
           return (results.at(-1)?.rows ?? []);
         }),
+      copyOut: null,
       close: async () => {
         await pglite.close();
       },
@@ -66,10 +76,38 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
         client.release();
       }
     },
+    async *copyOut(query) {
+      const client = await pool.connect();
+      let discard = true;
+      try {
+        await client.query("BEGIN READ ONLY; SET LOCAL TimeZone = 'UTC'");
+        yield* client.query(copyTo(`COPY (${inlineParameters(query)}) TO STDOUT`));
+        await client.query('COMMIT');
+        discard = false;
+      } finally {
+        client.release(discard);
+      }
+    },
     close: async () => {
       await db.destroy();
     },
   };
+}
+
+/**
+ * A compiled query's text with its `$n` parameters as SQL literals, for statements that take none (COPY). Only
+ * numbers, strings and dates occur (ids, positions, times): each becomes a quoted literal, so a value can never
+ * end the literal early.
+ * @param query - a compiled Kysely query
+ */
+export function inlineParameters(query: CompiledQuery): string {
+  return query.sql.replace(/\$(\d+)\b/g, (_match, n: string) => {
+    const value: unknown = query.parameters[Number(n) - 1];
+    if (typeof value === 'number' && Number.isFinite(value)) return escapeLiteral(String(value));
+    if (typeof value === 'string') return escapeLiteral(value);
+    if (value instanceof Date) return escapeLiteral(value.toISOString());
+    throw new Error(`parameter $${n} cannot be inlined`);
+  });
 }
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
