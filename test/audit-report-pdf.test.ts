@@ -1,5 +1,7 @@
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_MAX_MESSAGES } from '../src/app/regulator-report.ts';
 import { givenUser, givenWard, sendMessage, type Headers } from './support/builders.ts';
 import { givenSecurePatient } from './support/secure-links.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
@@ -123,5 +125,22 @@ describe.each(DATABASES)('the PDF evidence report (%s)', (database) => {
     }
     const unknown = await report(officer.headers, `patientId=00000000-0000-4000-8000-000000000000&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to())}`);
     expect(unknown.statusCode).toBe(404);
+  });
+  it('refuses a report wider than REPORT_MAX_MESSAGES with 422 REPORT_TOO_LARGE, never a report cut short', async () => {
+    const crowded = (await givenSecurePatient(h, { givenName: GIVEN, familyName: FAMILY, wardId: ward })).id;
+    const sent = await sendMessage(h, { patientId: crowded, headers: nurse.headers, body: 'The clinic is closed on Friday.' });
+    expect(sent.statusCode).toBe(202);
+    // REPORT_MAX_MESSAGES more copies of that message, written directly (sending 5,000 would only slow the test).
+    const { rows } = await sql<{ column_name: string }>`SELECT column_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'message' AND column_name NOT IN ('id', 'idempotency_key', 'provider_message_id')`.execute(h.container.database.db);
+    const columns = sql.raw(rows.map((r) => r.column_name).join(', '));
+    await sql`INSERT INTO message (id, ${columns}) SELECT gen_random_uuid(), ${columns} FROM message, generate_series(1, ${REPORT_MAX_MESSAGES})
+      WHERE id = ${sent.json<{ id: string }>().id}`.execute(h.container.database.db);
+    const res = await report(officer.headers, `patientId=${crowded}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to())}`);
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json<{ code: string }>().code).toBe('REPORT_TOO_LARGE');
+    expect(res.body).not.toContain(GIVEN);
+    expect(res.body).not.toContain('Friday');
   });
 });
