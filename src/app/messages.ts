@@ -53,7 +53,11 @@ function mayView(ctx: RequestContext, message: MessageRecord): boolean {
   return hasPermission(ctx.actor, viewPermission(message.category)) && canAccessPatient(ctx.actor, { id: message.patientId, wardId: message.wardId });
 }
 
-/** A keyset position in the list: the last message of a page (newest first). */
+/**
+ * A keyset position in the list: the last message of a page (newest first). A `Date` holds milliseconds, which is
+ * exact here: messages are written with the application clock's time (`messages.queue`), never the database's
+ * microsecond `now()`. A writer that used `now()` would need a microsecond cursor, as the audit export's has.
+ */
 export interface ListCursor {
   readonly createdAt: Date;
   readonly id: MessageId;
