@@ -92,6 +92,15 @@ const EnvSchema = z
     WARDLINE_REQUIRE_MFA: bool.default(false),
     WARDLINE_OIDC_ISSUER: z.url().optional(),
     WARDLINE_BREAKGLASS_MINUTES: z.coerce.number().int().min(5).max(480).default(60),
+    WARDLINE_INCIDENT_REMINDER_MINUTES: z.coerce.number().int().min(0).max(1_440).default(60),
+    WARDLINE_HOSPITAL_ADDRESS: z
+      .string()
+      .max(300)
+      .refine((v) => v.split(';').every((line) => line.trim().length > 0), 'must be address lines separated by ;')
+      .default('Privacy Office;100 Example Street;Springfield, ST 00000'),
+    WARDLINE_PRIVACY_PHONE: z.string().min(3).max(40).default('1-800-555-0100'),
+    WARDLINE_PRIVACY_EMAIL: z.email().max(200).default('privacy@hospital.example'),
+    WARDLINE_HOSPITAL_WEBSITE: z.url({ protocol: /^https?$/ }).max(300).default('https://hospital.example/privacy'),
     WARDLINE_AUDIT_SIGNING_KEY: z
       .string()
       .refine((v) => /-----BEGIN PRIVATE KEY-----/.test(v.replaceAll('\\n', '\n')), 'must be an Ed25519 private key in PKCS#8 PEM (openssl genpkey -algorithm ed25519)')
@@ -101,6 +110,7 @@ const EnvSchema = z
     WARDLINE_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(6),
     WARDLINE_RETENTION_UNDER_SIX_YEARS: bool.default(false),
     WARDLINE_AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
+    WARDLINE_AUDIT_VERIFY_HOURS: z.coerce.number().int().min(0).max(720).default(24),
     WARDLINE_SECURITY_WEBHOOK_URL: z
       .url()
       .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'must be https (plain http only to 127.0.0.1 or localhost)')
@@ -217,6 +227,15 @@ export interface Config {
   readonly security: SecurityConfig;
   /** The audit trail's hash chain (docs/audit.md). */
   readonly audit: AuditConfig;
+  /** Incident response (docs/incident-response.md). */
+  readonly incidents: IncidentConfig;
+}
+
+export interface IncidentConfig {
+  /** How often deadline reminders are checked (0: not in this process). */
+  readonly reminderMs: number;
+  /** The sender block and contact procedures (element E, 45 CFR 164.404(c)(1)(E)) of the notice letters. */
+  readonly hospital: { readonly name: string; readonly address: readonly string[]; readonly tollFreePhone: string; readonly email: string; readonly website: string };
 }
 
 export interface AuditConfig {
@@ -226,6 +245,8 @@ export interface AuditConfig {
   readonly sealMs: number;
   readonly checkpointEvery: number;
   readonly checkpointMs: number;
+  /** How often this process verifies the whole chain (0: never); evidence reports rely on a full run this recent. */
+  readonly verifyMs: number;
   /** Audit and message records are kept this many years before `wardline retention purge` may remove them. */
   readonly retentionYears: number;
 }
@@ -456,7 +477,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       sealMs: e.WARDLINE_AUDIT_SEAL_MS,
       checkpointEvery: e.WARDLINE_AUDIT_CHECKPOINT_EVENTS,
       checkpointMs: e.WARDLINE_AUDIT_CHECKPOINT_MINUTES * 60_000,
+      verifyMs: e.WARDLINE_AUDIT_VERIFY_HOURS * 3_600_000,
       retentionYears: e.WARDLINE_RETENTION_YEARS,
+    },
+    incidents: {
+      reminderMs: e.WARDLINE_INCIDENT_REMINDER_MINUTES * 60_000,
+      hospital: {
+        name: e.WARDLINE_ORG_NAME,
+        address: e.WARDLINE_HOSPITAL_ADDRESS.split(';').map((line) => line.trim()),
+        tollFreePhone: e.WARDLINE_PRIVACY_PHONE,
+        email: e.WARDLINE_PRIVACY_EMAIL,
+        website: e.WARDLINE_HOSPITAL_WEBSITE,
+      },
     },
   };
   return deepFreeze(config);

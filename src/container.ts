@@ -4,6 +4,9 @@ import { createAuthenticator } from './app/directory.ts';
 import { createOidcRelyingParty } from './app/sign-in-oidc.ts';
 import { createArgon2Hasher } from './app/sign-in-passwords.ts';
 import { ingestStatuses } from './app/ingest-status.ts';
+import { verifyAuditTrailOnSchedule } from './app/audit-verification.ts';
+import { createPeriodicJob, type PeriodicJob } from './app/periodic-job.ts';
+import { createIncidentReminderTimer } from './app/incident-reminders.ts';
 import type { Clock, IdSource, Sender } from './app/ports.ts';
 import type { CarrierChecker } from './adapters/carriers/check.ts';
 import { createSimulatorProvider, type SimulatorOptions, type SimulatorProvider } from './adapters/carriers/simulator/simulator.provider.ts';
@@ -33,6 +36,8 @@ export interface Container {
   readonly securityWebhook: SecurityWebhookWorker | null;
   /** Seals the audit trail into its hash chain and signs checkpoints (docs/audit.md). Runs from creation to `close()`. */
   readonly auditSealer: AuditSealer;
+  /** Raises incident deadline reminders every WARDLINE_INCIDENT_REMINDER_MINUTES (docs/incident-response.md). */
+  readonly incidentReminders: PeriodicJob;
   /** Present when the simulator carries messages. */
   readonly simulator: SimulatorProvider | null;
   /** The configured carrier adapters, for `wardline carriers check`. */
@@ -193,7 +198,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
               redirectUri: `${config.http.publicUrl}/v1/session/oidc/callback`,
             }),
     },
-    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl, breakGlassMs: config.security.breakGlassMs },
+    settings: { defaultRegion: config.defaultRegion, organisation: config.organisation, sendingPolicy: config.sendingPolicy, publicUrl: config.http.publicUrl, breakGlassMs: config.security.breakGlassMs, auditVerifyMs: config.audit.verifyMs, incidents: { hospital: config.incidents.hospital } },
     wakeDispatcher: () => {
       worker.wake();
     },
@@ -206,6 +211,11 @@ export async function createContainer(config: Config, overrides: ContainerOverri
   const securityWebhook = webhook === null ? null : createSecurityWebhookWorker(deps, { url: webhook.url, secret: webhook.secret, pollMs: 1_000, batchSize: 32, maxAttempts: 10, timeoutMs: 10_000 });
   securityWebhook?.start();
   auditSealer.start();
+  // In long-running processes (one-off CLI commands run with the dispatcher off).
+  const auditVerifier = createPeriodicJob('audit verification', config.dispatcher === 'off' ? 0 : config.audit.verifyMs, () => verifyAuditTrailOnSchedule(deps), logger);
+  auditVerifier.start();
+  const incidentReminders = createIncidentReminderTimer(deps, config.incidents.reminderMs);
+  incidentReminders.start();
 
   return {
     config,
@@ -214,6 +224,7 @@ export async function createContainer(config: Config, overrides: ContainerOverri
     worker,
     securityWebhook,
     auditSealer,
+    incidentReminders,
     simulator: carriers.simulator,
     checkers: carriers.checkers,
     webhooks: {
@@ -232,7 +243,9 @@ export async function createContainer(config: Config, overrides: ContainerOverri
       await worker.stop();
       await securityWebhook?.stop();
       await carriers.simulator?.idle();
+      await auditVerifier.stop();
       await auditSealer.stop();
+      await incidentReminders.stop();
       await database.close();
     },
   };

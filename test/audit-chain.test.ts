@@ -157,7 +157,7 @@ describe.each(DATABASES)('the audit trail is tamper-evident (%s)', { timeout: 12
     await sql`INSERT INTO audit_checkpoint (position, hash, key_id, signature) VALUES (${last.position}, ${hash}, ${forger.keyId}, ${forger.sign(last.position, hash)})`.execute(chain.db);
     expect((await h.container.auditSealer.verify()).tampering).toEqual({ kind: 'checkpoint-invalid', position: last.position });
     // Given as trusted (e.g. a rotated key), the same checkpoint holds.
-    expect((await h.container.auditSealer.verify(new Map([[forger.keyId, forger.publicKeyPem]]))).ok).toBe(true);
+    expect((await h.container.auditSealer.verify({ extraKeys: new Map([[forger.keyId, forger.publicKeyPem]]) })).ok).toBe(true);
   });
 
   it('keeps UPDATE, DELETE and TRUNCATE away from the trail, its seals and checkpoints', async () => {
@@ -169,5 +169,82 @@ describe.each(DATABASES)('the audit trail is tamper-evident (%s)', { timeout: 12
       await expect(sql`TRUNCATE ${sql.table(table)}`.execute(chain.db)).rejects.toThrow(/append-only/);
     }
     expect((await h.container.auditSealer.verify()).ok).toBe(true);
+  });
+});
+
+/**
+ * Continuous verification (docs/audit.md "Continuous verification"): every run is recorded; a scheduled full run
+ * raises a security event when it finds tampering; a report between full runs checks only the tail after the newest
+ * signed checkpoint the last full run covered, and says which part it checked when.
+ */
+describe.each(DATABASES)('continuous verification of the audit trail (%s)', { timeout: 120_000 }, (database) => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  const HOUR = 3_600_000;
+  const runs = (db: Kysely<Database>) =>
+    sql<{ scope: string; ok: boolean; from_position: string; through_position: string; run_by: string; tampering_kind: string | null }>`SELECT scope, ok, from_position::text, through_position::text, run_by, tampering_kind FROM audit_verification ORDER BY id`.execute(db).then((r) => r.rows);
+
+  it('records every run, and checks only the tail after a recent full run', async () => {
+    const chain = await withSealedChain(database);
+    h = chain.h;
+    const sealer = h.container.auditSealer;
+    // No full run yet: a report verifies the whole chain.
+    const first = await sealer.verifyRecent('report', HOUR);
+    expect(first).toMatchObject({ ok: true, events: chain.events.length, coverage: { scope: 'full', from: 0, fullVerifiedAt: null } });
+    // That full run now lets the next report start at the newest checkpoint it covered.
+    await givenPatient(h, { consent: ['sms'] });
+    await sealer.sealAll();
+    const { rows } = await sql<{ position: string }>`SELECT max(position)::text AS position FROM audit_checkpoint WHERE position <= ${chain.events.length}`.execute(chain.db);
+    const checkpoint = Number(rows[0]?.position);
+    const tail = await sealer.verifyRecent('report', HOUR);
+    expect(tail.ok).toBe(true);
+    expect(tail.coverage.scope).toBe('tail');
+    expect(tail.coverage.from).toBe(checkpoint);
+    expect(tail.coverage.fullVerifiedAt).toBeInstanceOf(Date);
+    expect(tail.events).toBe((await sealer.head()).position - checkpoint);
+    // maxAge 0 (scheduled verification off): always in full.
+    expect((await sealer.verifyRecent('report', 0)).coverage.scope).toBe('full');
+    const recorded = await runs(chain.db);
+    expect(recorded.map((r) => [r.scope, r.run_by, r.ok])).toEqual([
+      ['full', 'report', true],
+      ['tail', 'report', true],
+      ['full', 'report', true],
+    ]);
+    expect(Number(recorded[1]?.from_position)).toBe(checkpoint);
+    // The runs are append-only like the trail.
+    await expect(sql`UPDATE audit_verification SET ok = false`.execute(chain.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM audit_verification`.execute(chain.db)).rejects.toThrow(/append-only/);
+  });
+
+  it('finds tampering in the tail at the next report, and anywhere at the next scheduled run, which alerts the security officer', async () => {
+    const chain = await withSealedChain(database);
+    h = chain.h;
+    const sealer = h.container.auditSealer;
+    expect((await sealer.verify({ runBy: 'schedule' })).ok).toBe(true);
+    // Events after the full run, past a new checkpoint.
+    for (let i = 0; i < 6; i++) await givenPatient(h, { consent: ['sms'] });
+    await sealer.sealAll();
+    const head = (await sealer.head()).position;
+    const { rows } = await sql<{ id: string }>`SELECT event_pk::text AS id FROM audit_seal WHERE position = ${head}`.execute(chain.db);
+    await tamper(chain.db, 'audit_event', sql`UPDATE audit_event SET reason = 'rewritten' WHERE id = ${Number(rows[0]?.id)}`);
+    const report = await sealer.verifyRecent('report', HOUR);
+    expect(report.ok).toBe(false);
+    expect(report.coverage.scope).toBe('tail');
+    expect(report.tampering).toEqual({ kind: 'altered', position: head });
+
+    // An event before the checkpoint the tail starts from: a tail run does not look there (it says so: coverage);
+    // the scheduled full run does, and raises a security event.
+    const early = chain.events[2] as (typeof chain.events)[number];
+    await tamper(chain.db, 'audit_event', sql`UPDATE audit_event SET reason = 'rewritten' WHERE id = ${early.id}`);
+    const { verifyAuditTrailOnSchedule } = await import('../src/app/audit-verification.ts');
+    const scheduled = await verifyAuditTrailOnSchedule(h.container.deps);
+    expect(scheduled.ok).toBe(false);
+    expect(scheduled.tampering).toEqual({ kind: 'altered', position: early.position });
+    const events = await h.container.deps.store.securityEvents.list({ limit: 10 });
+    expect(events.find((e) => e.kind === 'audit.tampering-detected')?.details).toMatchObject({ tampering: 'altered', position: early.position });
+    expect((await runs(chain.db)).at(-1)).toMatchObject({ scope: 'full', run_by: 'schedule', ok: false, tampering_kind: 'altered' });
   });
 });

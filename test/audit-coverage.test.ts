@@ -12,8 +12,8 @@ import { createHarness, DATABASES, type Harness } from './support/harness.ts';
  * §164.312(b)): one scenario per item of the issue's list. Each asserts the event's actor (type, id and on whose
  * behalf), its stable `noun.verb` action, target, outcome, reason code, and where it came from — the request id
  * Wardline answered with (`X-Request-Id`) and the client's address (inject's 127.0.0.1, or the given one).
- * Exports are covered by the audit export work (test/audit-export.test.ts, another engineer); incident actions come
- * with the incidents issue (issue 7). The catalogue in docs/audit-events.md is checked against AUDIT_ACTIONS here.
+ * Exports are covered by the audit export work (test/audit-export.test.ts, another engineer); incident actions here
+ * and in test/incidents.test.ts (issue 7). The catalogue in docs/audit-events.md is checked against AUDIT_ACTIONS here.
  */
 
 type AuditRow = Awaited<ReturnType<typeof eventsOf>>[number];
@@ -311,7 +311,26 @@ describe.each(DATABASES)('everything is recorded (%s)', (database) => {
     expect(await theEvent(h, read, 'breakglass.used')).toMatchObject({ actor_id: physicianB.id, target_type: 'patient', target_id: p.id, patient_id: p.id });
   });
 
-  it.todo('incident actions: incident.* — come with the incidents issue (issue 7)');
+  it('incidents: a staff report is incident.opened by the reporter; each step is incident.<verb> by the officer', async () => {
+    const p = await givenPatient(h, { wardId: wardA, consent: ['sms'], ...tz });
+    const sent = await sendMessage(h, { patientId: p.id, headers: frontDeskA.headers });
+    expect(sent.statusCode, sent.body).toBe(202);
+    const report = await h.app.inject({ method: 'POST', url: `/v1/messages/${sent.json<{ id: string }>().id}/report-misdirected`, headers: frontDeskA.headers, payload: { note: 'Neighbour Lovelace got it' } });
+    expect(report.statusCode, report.body).toBe(201);
+    const incidentId = report.json<{ incidentId: string }>().incidentId;
+    const opened = await theEvent(h, report, 'incident.opened');
+    expect(opened).toMatchObject({ actor_type: 'user', actor_id: frontDeskA.id, outcome: 'success', target_type: 'incident', target_id: incidentId, patient_id: p.id, reason: 'staff-report' });
+    expect(JSON.stringify(opened)).not.toContain('Neighbour');
+    const confirm = await h.app.inject({ method: 'POST', url: `/v1/incidents/${incidentId}/confirm`, headers: officer.headers, payload: { discoveredAt: IN_HOURS } });
+    expect(confirm.statusCode, confirm.body).toBe(200);
+    expect(await theEvent(h, confirm, 'incident.confirmed')).toMatchObject({ actor_id: officer.id, target_id: incidentId, patient_id: p.id });
+    const mitigate = await h.app.inject({ method: 'POST', url: `/v1/incidents/${incidentId}/mitigations`, headers: officer.headers, payload: { kind: 'suspend-contact-point' } });
+    expect(mitigate.statusCode, mitigate.body).toBe(200);
+    expect(await theEvent(h, mitigate, 'incident.mitigated')).toMatchObject({ actor_id: officer.id, reason: 'contact-point-suspended' });
+    expect(await theEvent(h, mitigate, 'contact-point.suspended')).toMatchObject({ actor_id: officer.id, target_type: 'contact-point', target_id: `${p.id}/phone`, patient_id: p.id });
+    const view = await h.app.inject({ method: 'GET', url: `/v1/incidents/${incidentId}`, headers: officer.headers });
+    expect(await theEvent(h, view, 'incident.viewed')).toMatchObject({ actor_id: officer.id, target_id: incidentId });
+  });
 
   it('writes no PHI into the audit trail (names, numbers, bodies, birth dates)', async () => {
     const rows = await h.container.database.db.selectFrom('audit_event').selectAll().execute();

@@ -73,6 +73,10 @@ describe.each(DATABASES)('the PDF evidence report (%s)', (database) => {
     expect(Number(verdict?.[1])).toBeGreaterThan(0);
     expect(first).toMatch(/Chain head: position \d+, hash [0-9a-f]{64}/);
     expect(first).toContain('Messages: 2, with content');
+    // The first report of the day verifies the whole chain; the next relies on that run and checks the tail.
+    expect(first).toContain('Verified: the whole chain, now');
+    const again = await report(officer.headers, `patientId=${patientId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to())}`);
+    expect((await pdfPages(again.rawPayload))[0]).toMatch(/Verified: up to the signed checkpoint at position \d+ in full at [^;]+; from there to the head, now/);
 
     const rest = pages.slice(1).join(' ');
     // Cells wrap long ids across lines: compare without whitespace.

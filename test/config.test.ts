@@ -70,6 +70,19 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the incident reminder interval and the notice letters\' contact details (demo values by default)', () => {
+    const defaults = loadConfig({});
+    expect(defaults.incidents.reminderMs).toBe(60 * 60_000);
+    expect(defaults.incidents.hospital).toMatchObject({ name: 'Wardline Demo Hospital', tollFreePhone: '1-800-555-0100' });
+    const set = loadConfig({ WARDLINE_INCIDENT_REMINDER_MINUTES: '0', WARDLINE_HOSPITAL_ADDRESS: 'Privacy Office; 1 Main St; Town, ST 00001', WARDLINE_PRIVACY_EMAIL: 'privacy@example.org' });
+    expect(set.incidents.reminderMs).toBe(0);
+    expect(set.incidents.hospital.address).toEqual(['Privacy Office', '1 Main St', 'Town, ST 00001']);
+    expect(set.incidents.hospital.email).toBe('privacy@example.org');
+    for (const [key, value] of [['WARDLINE_INCIDENT_REMINDER_MINUTES', '-1'], ['WARDLINE_PRIVACY_EMAIL', 'not an address'], ['WARDLINE_HOSPITAL_ADDRESS', 'a;;b'], ['WARDLINE_HOSPITAL_WEBSITE', 'ftp://x.example']] as const) {
+      expect(() => loadConfig({ [key]: value }), `${key}=${value}`).toThrow(key);
+    }
+  });
+
   it('reads the break-glass time and the security webhook (https, or http to loopback; URL and secret together)', () => {
     const defaults = loadConfig({});
     expect(defaults.security).toEqual({ breakGlassMs: 60 * 60_000, webhook: null });

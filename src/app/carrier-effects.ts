@@ -2,7 +2,7 @@ import type { AuditActor } from '../core/access/actor.ts';
 import { deriveConsentState } from '../core/consent/consent.ts';
 import type { CarrierErrorEffect } from '../core/messaging/carrier-errors.ts';
 import type { Channel } from '../core/messaging/channel.ts';
-import type { PatientId } from '../core/ids.ts';
+import type { MessageId, PatientId } from '../core/ids.ts';
 import { applyConsentChange } from './consent-changes.ts';
 import type { AppDeps } from './context.ts';
 import type { ContactPointKind, StoreSession } from './ports.ts';
@@ -12,6 +12,8 @@ export interface CarrierEffectItem {
   readonly patientId: PatientId;
   readonly channel: Channel;
   readonly effect: CarrierErrorEffect;
+  /** The message the carrier reported on (incident detection's event id), when known. */
+  readonly messageId?: MessageId;
 }
 
 export function contactPointKindOf(channel: Channel): ContactPointKind {

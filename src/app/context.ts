@@ -4,6 +4,7 @@ import type { Organisation } from '../core/consent/keyword-replies.ts';
 import type { Logger } from '../logger.ts';
 import type { Category, Channel } from '../core/messaging/channel.ts';
 import type { AuditExportReader } from './audit-export.ts';
+import type { IncidentSettings } from './incidents.ts';
 import type { AuditChain, Clock, IdSource, Sender, SignInServices, Store } from './ports.ts';
 
 /** What every use case may depend on; built once in `container.ts`. */
@@ -22,6 +23,13 @@ export interface AppDeps {
     readonly publicUrl: string;
     /** How long a break-glass access stays open (WARDLINE_BREAKGLASS_MINUTES; 60 minutes when absent). */
     readonly breakGlassMs?: number;
+    /**
+     * How often the whole audit chain is verified (WARDLINE_AUDIT_VERIFY_HOURS); a report may rely on a full run this
+     * recent and check only the tail. Absent or 0: every report verifies in full.
+     */
+    readonly auditVerifyMs?: number;
+    /** Incident response: the hospital's contact details on notice letters (WARDLINE_HOSPITAL_*); demo values when absent. */
+    readonly incidents?: IncidentSettings;
   };
   /** Resolves bearer tokens (cached briefly; see `createAuthenticator`). */
   readonly authenticate: (token: string) => Promise<Actor | null>;

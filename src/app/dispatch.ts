@@ -11,7 +11,8 @@ import { reveal } from '../core/phi/phi.ts';
 import { SECURE_LINK_CODE_RECORD } from '../core/secure-link/secure-link.ts';
 import { applyCarrierEffects, contactPointKindOf, needsPatientLocks, type CarrierEffectItem } from './carrier-effects.ts';
 import { senderFor, type AppDeps } from './context.ts';
-import type { ConsentEventRecord, ContactPointRecord, MessageContent, MessageRecord, OutboundEnvelope, OutboxClaim, PatientRecord, SendResult, Sender, StoreSession, TemplateSend } from './ports.ts';
+import { detectCarrierReports } from './incident-detection.ts';
+import type { ConsentEventRecord, ContactPointRecord, ContactPointSuspension, MessageContent, MessageRecord, OutboundEnvelope, OutboxClaim, PatientRecord, SendResult, Sender, StoreSession, TemplateSend } from './ports.ts';
 import { toStatusChangeBatch, type StatusChange } from './status-changes.ts';
 
 const SYSTEM: AuditActor = { type: 'system', id: 'wardline' };
@@ -19,6 +20,8 @@ const SYSTEM: AuditActor = { type: 'system', id: 'wardline' };
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
 const DAY_MS = 24 * 60 * 60_000;
+/** How long a message to a suspended contact point waits before dispatch looks again (re-verification resumes it at once). */
+const SUSPENSION_RECHECK_MS = 6 * 60 * 60_000;
 /**
  * Pacing: slots start a little after the reservation (its commit never makes the first one late) and are handed out
  * at most a second ahead; the rest of a batch goes back to the queue, due when its turn comes.
@@ -43,7 +46,7 @@ type Verdict =
   | { readonly kind: 'send'; readonly candidate: Candidate }
   | { readonly kind: 'done' }
   | { readonly kind: 'end'; readonly status: 'cancelled' | 'failed'; readonly reason: string }
-  | { readonly kind: 'hold'; readonly until: Date };
+  | { readonly kind: 'hold'; readonly until: Date; readonly reason: 'QUIET_HOURS' | 'CONTACT_POINT_SUSPENDED' };
 
 /** What decide reads for a whole batch, in a handful of queries. */
 interface BatchView {
@@ -52,6 +55,8 @@ interface BatchView {
   readonly ledgers: Map<PatientId, ConsentEventRecord[]>;
   readonly contents: Map<MessageId, MessageContent>;
   readonly contactPoints: Map<PatientId, ContactPointRecord[]>;
+  /** Contact points incident response suspended or paused (issue 7): their messages wait. */
+  readonly suspensions: Map<PatientId, ContactPointSuspension[]>;
   readonly lastWhatsapp: Map<PatientId, Date>;
   readonly exemptSends: Map<PatientId, { readonly messageId: MessageId; readonly at: Date; readonly handedOver: boolean }[]>;
   /** Exempt sends approved earlier in this batch, per patient. */
@@ -97,6 +102,10 @@ function judge(deps: AppDeps, view: BatchView, claim: OutboxClaim, now: Date): V
   const kind = contactPointKindOf(message.channel);
   const blocked = (view.contactPoints.get(patient.id) ?? []).find((c) => c.kind === kind && blocksSending(c.state));
   if (blocked !== undefined) return { kind: 'end', status: 'failed', reason: `CONTACT_POINT_${blocked.state.toUpperCase()}` };
+  // Suspended or paused by incident response: held, not failed, so lifting the suspension (re-verification) resumes it.
+  // A STOP/START/HELP answer still goes: it carries no PHI, and its sender (whoever holds the number) is owed exactly
+  // one confirmation (FCC 24-24).
+  if (message.consentBasis !== 'keyword-reply' && (view.suspensions.get(patient.id) ?? []).some((s) => s.kind === kind)) return { kind: 'hold', until: new Date(now.getTime() + SUSPENSION_RECHECK_MS), reason: 'CONTACT_POINT_SUSPENDED' };
   const sender = senderFor(deps, message.channel);
   if (sender === null) return { kind: 'end', status: 'failed', reason: 'CHANNEL_NOT_CONFIGURED' };
   // Outside WhatsApp's 24-hour window only an approved Meta template may go; inside it the rendered text goes as is.
@@ -110,7 +119,7 @@ function judge(deps: AppDeps, view: BatchView, claim: OutboxClaim, now: Date): V
     }
   }
   const until = quietHoursHold(deps, message, patient, now);
-  if (until !== null) return { kind: 'hold', until };
+  if (until !== null) return { kind: 'hold', until, reason: 'QUIET_HOURS' };
   if (message.exempt) {
     const earlier = (view.exemptSends.get(patient.id) ?? []).filter((s) => s.handedOver && s.messageId !== message.id).map((s) => s.at);
     const inBatch = view.exemptInBatch.get(patient.id) ?? [];
@@ -160,6 +169,7 @@ async function decide(deps: AppDeps, claims: readonly OutboxClaim[]): Promise<Se
       patients: new Map((await tx.patients.getMany(patientIds)).map((p) => [p.id, p])),
       contents: await tx.messages.contents(ids),
       contactPoints: await tx.contactPoints.get(patientIds),
+      suspensions: await tx.suspensions.active(patientIds),
       lastWhatsapp: anyWhatsapp ? await tx.inbound.lastReceived(patientIds, 'whatsapp') : new Map<PatientId, Date>(),
       exemptSends: anyExempt ? await tx.messages.exemptSends(patientIds, new Date(now.getTime() - 7 * DAY_MS)) : new Map<PatientId, { messageId: MessageId; at: Date; handedOver: boolean }[]>(),
       exemptInBatch: new Map(),
@@ -186,7 +196,7 @@ async function decide(deps: AppDeps, claims: readonly OutboxClaim[]): Promise<Se
           deferred.push({ outboxId: claim.outboxId, availableAt: verdict.until });
           if (message !== undefined && message.heldUntil?.getTime() !== verdict.until.getTime()) {
             await tx.messages.hold(message.id, verdict.until);
-            audits.push({ actor: SYSTEM, action: 'message.held', outcome: 'success', targetType: 'message', targetId: message.id, patientId: message.patientId, reason: 'QUIET_HOURS', requestId: null, details: { until: verdict.until.toISOString() } });
+            audits.push({ actor: SYSTEM, action: 'message.held', outcome: 'success', targetType: 'message', targetId: message.id, patientId: message.patientId, reason: verdict.reason, requestId: null, details: { until: verdict.until.toISOString() } });
           }
           break;
         case 'send':
@@ -310,7 +320,7 @@ async function record(deps: AppDeps, sends: readonly Send[], results: readonly S
     // Out of attempts with the outcome still unknown: never risk a second send; staff see why and may resend.
     const reason = unknown ? 'SEND_OUTCOME_UNKNOWN' : effect.reason;
     failures.push({ messageId, patientId: send.patientId, status: 'failed', reason, source: 'wardline', at: now, actor: SYSTEM, requestId: null });
-    if (!unknown) effects.push({ patientId: send.patientId, channel, effect });
+    if (!unknown) effects.push({ patientId: send.patientId, channel, effect, messageId });
     done.push(send.claim.outboxId);
   });
   await deps.store.transaction(async (tx) => {
@@ -325,6 +335,9 @@ async function record(deps: AppDeps, sends: readonly Send[], results: readonly S
     await applyCarrierEffects(deps, tx, effects, now);
     await tx.outbox.complete(done);
   });
+  // A number the carrier refuses as dead or a landline after earlier deliveries may have been reassigned (issue 7).
+  const reports = effects.flatMap((e) => (e.effect.kind === 'contact-point' && e.messageId !== undefined ? [{ patientId: e.patientId, channel: e.channel, messageId: e.messageId, state: e.effect.state }] : []));
+  if (reports.length > 0) await detectCarrierReports(deps, reports);
 }
 
 /** A claimed batch: how many rows, and the promise of its sends and bookkeeping. */

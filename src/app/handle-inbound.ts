@@ -11,6 +11,7 @@ import { applyConsentChange } from './consent-changes.ts';
 import type { AppDeps } from './context.ts';
 import type { PatientRecord, StoreSession } from './ports.ts';
 import { composedMessage } from './composed-message.ts';
+import { detectWrongNumberReply } from './incident-detection.ts';
 
 export interface InboundCommand {
   readonly from: Phi<string>;
@@ -167,6 +168,12 @@ export async function handleInbound(deps: AppDeps, cmd: InboundCommand): Promise
     return applyIntent(deps, tx, { intent, patients, first, channel: cmd.channel, inboundId: id, now, carrierReplied, origin: cmd.origin ?? NO_ORIGIN });
   });
   if (replyMessageId !== null) deps.wakeDispatcher();
+  // A wrong recipient (issue 7): an incident draft, after the reply is safely stored — the reply also stays in the
+  // review queue, so a detection that fails is never a silently dropped signal.
+  if (intent.kind === 'review' && intent.reason === 'possible-wrong-number' && patients.length > 0) {
+    const origin = cmd.origin ?? NO_ORIGIN;
+    await detectWrongNumberReply(deps, { inboundId: id, providerMessageId: cmd.providerMessageId, channel: cmd.channel, patientIds: patients.map((p) => p.id), origin: { requestId: origin.requestId, sourceAddress: origin.sourceAddress } });
+  }
   return { id, intent: intent.kind, matchedPatients: patients.length, needsReview, replyMessageId };
 }
 

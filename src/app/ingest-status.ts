@@ -3,6 +3,7 @@ import { carrierErrorEffect } from '../core/messaging/carrier-errors.ts';
 import type { MessageId, PatientId } from '../core/ids.ts';
 import { applyCarrierEffects, contactPointKindOf, type CarrierEffectItem } from './carrier-effects.ts';
 import type { AppDeps } from './context.ts';
+import { detectCarrierReports } from './incident-detection.ts';
 import type { CarrierStatusEvent, ContactPointKind } from './ports.ts';
 import { toStatusChangeBatch, type StatusChange } from './status-changes.ts';
 
@@ -33,10 +34,11 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
   if (known.length === 0) return outcomes;
   // A failure may carry a carrier error that revokes consent: then the patients' locks come first (lock order).
   const mayRevoke = events.some((e) => e.status === 'failed' && e.errorCode !== null);
+  const effects: CarrierEffectItem[] = [];
   await deps.store.transaction(async (tx) => {
+    effects.length = 0;
     if (mayRevoke) await tx.consents.lockPatientsOfMessages(known);
     const changes: StatusChange[] = [];
-    const effects: CarrierEffectItem[] = [];
     const working = new Map<ContactPointKind, PatientId[]>();
     for (const message of await tx.messages.getManyForUpdate(known)) {
       const mine = events.flatMap((event, i) => (ids[i] === message.id ? [{ event, i }] : []));
@@ -47,7 +49,7 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
         let reason = event.errorCode;
         if (event.status === 'failed' && event.errorCode !== null) {
           const effect = carrierErrorEffect(event.provider, message.channel, event.errorCode);
-          effects.push({ patientId: message.patientId, channel: message.channel, effect });
+          effects.push({ patientId: message.patientId, channel: message.channel, effect, messageId: message.id });
           reason = effect.reason;
         }
         if (event.status === 'delivered' || event.status === 'read') {
@@ -73,5 +75,9 @@ export async function ingestStatuses(deps: AppDeps, events: readonly ReceiptEven
     // A delivery proves a number the carrier once found unreachable works again.
     for (const [kind, patientIds] of working) await tx.contactPoints.clear([...new Set(patientIds)], kind, ['unreachable']);
   });
+  // A number gone dead, unreachable or a landline after earlier deliveries may have been reassigned (issue 7): an
+  // incident draft, after the receipts committed, so detection never fails the ingest (`detectSafely`).
+  const reports = effects.flatMap((e) => (e.effect.kind === 'contact-point' && e.messageId !== undefined ? [{ patientId: e.patientId, channel: e.channel, messageId: e.messageId, state: e.effect.state }] : []));
+  if (reports.length > 0) await detectCarrierReports(deps, reports);
   return outcomes;
 }

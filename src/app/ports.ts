@@ -18,6 +18,7 @@ import type { ThrottleWindow } from '../core/secure-link/throttle.ts';
 import type { FailureWindow } from '../core/auth/lockout.ts';
 import type { TemplateKind } from '../core/templates/kinds.ts';
 import type { TemplateVariant } from '../core/templates/template-text.ts';
+import type { DetectionSource, IncidentState } from '../core/incidents/incident.ts';
 import type { E164, InboundMessageId, MessageId, PatientId, PrincipalId, WardId } from '../core/ids.ts';
 
 /**
@@ -491,6 +492,10 @@ export interface StoreSession {
   readonly grants: GrantStore;
   /** What the security officer must see: break-glass openings, attempts outside the actor's sharing. */
   readonly securityEvents: SecurityEventStore;
+  /** Incident response (issue 7): incidents, their signals, links, mitigations, notices and reminders. */
+  readonly incidents: IncidentStore;
+  /** Contact points suspended by incident response until the patient re-verifies them (issue 7 item 2). */
+  readonly suspensions: SuspensionStore;
   /** Reads of the audit trail (`GET /v1/audit/events`); writes go through `audit.append` only. */
   readonly auditEvents: {
     /** Events matching the filter, newest first (by primary key), at most `limit`. */
@@ -897,7 +902,7 @@ export interface GrantStore {
 }
 
 /** Stable kinds of security event (never renamed: the webhook receiver branches on them). */
-export type SecurityEventKind = 'breakglass.opened' | 'access.outside-sharing';
+export type SecurityEventKind = 'breakglass.opened' | 'access.outside-sharing' | 'incident.opened' | 'incident.deadline-reminder' | 'audit.tampering-detected';
 
 /** A security event: ids, kinds and codes only, never PHI (it leaves Wardline through the webhook). */
 export interface NewSecurityEvent {
@@ -953,14 +958,129 @@ export interface AuditChainReport {
   readonly problem: string | null;
   /** The first tampering's kind and chain position (an inserted event has none: it is outside the chain). */
   readonly tampering: { readonly kind: 'altered' | 'deleted' | 'inserted' | 'seal-broken' | 'checkpoint-invalid'; readonly position: number | null } | null;
+  /**
+   * What the run covered: `full` from the start (or the retention anchor); `tail` from the signed checkpoint at `from`,
+   * which the successful full run of `fullVerifiedAt` covered (the events before it were verified then, not now).
+   */
+  readonly coverage: { readonly scope: 'full' | 'tail'; readonly from: number; readonly fullVerifiedAt: Date | null };
 }
+
+/** Who asked for a verification run (kept with the run in `audit_verification`). */
+export type VerificationRunBy = 'cli' | 'schedule' | 'report' | 'app';
 
 /** The audit trail's hash chain (issue 6 item 2): sealing, verifying, and what an export covers. */
 export interface AuditChain {
-  /** Verifies the whole chain and its checkpoints against the trusted keys (read-only). */
-  verify(extraKeys?: ReadonlyMap<string, string>): Promise<AuditChainReport>;
+  /** Verifies the whole chain and its checkpoints against the trusted keys, and records the run. */
+  verify(options?: { readonly runBy?: VerificationRunBy; readonly extraKeys?: ReadonlyMap<string, string> }): Promise<AuditChainReport>;
+  /**
+   * Verifies the tail from the newest signed checkpoint that a successful full run finished within `maxAgeMs` covered,
+   * or the whole chain when there is no such run (or `maxAgeMs` is 0); records the run. What a report asks for.
+   */
+  verifyRecent(runBy: VerificationRunBy, maxAgeMs: number): Promise<AuditChainReport>;
   /** Seals every committed event now (the sealer does this every WARDLINE_AUDIT_SEAL_MS anyway). */
   sealAll(): Promise<number>;
   /** The chain's head and newest signed checkpoint, and the public key checkpoints verify against: an export's header. */
   head(): Promise<{ readonly position: number; readonly hash: string; readonly checkpoint: AuditCheckpoint | null; readonly publicKeyPem: string; readonly keyId: string }>;
+}
+
+/** A message linked to an incident: ids and what was in it (content classes), never its content. */
+export interface IncidentMessageLink {
+  readonly messageId: MessageId;
+  readonly patientId: PatientId;
+  readonly channel: Channel;
+  readonly category: Category;
+  readonly delivery: MessageDelivery;
+  /** The template kind's content classes, or `category:<category>` for free text. */
+  readonly contentClasses: readonly string[];
+  readonly sentAt: Date;
+}
+
+/** A contact point an incident concerns: a patient's phone or WhatsApp number. */
+export interface IncidentContactPoint {
+  readonly patientId: PatientId;
+  readonly kind: ContactPointKind;
+}
+
+/** A detection event: unique per (source, ref), so a replay finds it already recorded. */
+export interface IncidentSignal {
+  readonly source: DetectionSource;
+  readonly ref: string;
+  readonly inboundMessageId: InboundMessageId | null;
+  readonly at: Date;
+}
+
+export interface NewIncident {
+  readonly id: string;
+  readonly source: DetectionSource;
+  readonly openedAt: Date;
+  readonly openedBy: Recorder;
+  /** A staff report's note: may name clinical facts, stored encrypted. */
+  readonly note: Phi<string> | null;
+  readonly timeZone: string;
+  readonly state: IncidentState;
+}
+
+/** An incident as stored: the state machine's state plus what it links to. */
+export interface IncidentRecord extends Omit<NewIncident, 'state'> {
+  readonly state: IncidentState;
+  readonly contentClasses: readonly string[];
+  readonly contactPoints: readonly (IncidentContactPoint & { readonly wardId: WardId | null })[];
+  readonly messages: readonly IncidentMessageLink[];
+  readonly signals: readonly IncidentSignal[];
+  readonly closedAt: Date | null;
+  readonly closedBy: string | null;
+  readonly updatedAt: Date;
+}
+
+export interface IncidentStore {
+  /** Records a detection signal for an incident; @returns false when this (source, ref) was already recorded */
+  addSignal(incidentId: string, signal: IncidentSignal): Promise<boolean>;
+  /** The incident a signal was recorded for, if any. */
+  signalIncident(source: DetectionSource, ref: string): Promise<string | null>;
+  /** A draft or open incident of this source about this contact point (a repeated signal joins it). */
+  activeFor(source: DetectionSource, contactPoint: IncidentContactPoint): Promise<string | null>;
+  insert(incident: NewIncident): Promise<void>;
+  /** Adds contact points and messages (and their content classes) to an incident; what is there already stays. */
+  link(incidentId: string, contactPoints: readonly IncidentContactPoint[], messages: readonly IncidentMessageLink[]): Promise<void>;
+  /** `forUpdate` locks the incident row (inside a transaction: serialises its commands). */
+  get(id: string, options?: { readonly forUpdate?: boolean }): Promise<IncidentRecord | null>;
+  /** Newest first. */
+  list(filter: { readonly status?: IncidentState['status']; readonly limit: number }): Promise<IncidentRecord[]>;
+  /** Stores the state a command produced (by `by`, at `at`): the row's fields, and the mitigations and notices it added. */
+  save(id: string, previous: IncidentState, next: IncidentState, at: Date, by: string): Promise<void>;
+  /** Ids of incidents whose deadlines still run (open or decided). */
+  running(): Promise<string[]>;
+  reminderKeys(id: string): Promise<Set<string>>;
+  /** @returns false when this reminder was already raised */
+  addReminder(id: string, key: string, at: Date): Promise<boolean>;
+  /**
+   * A patient's messages on some channels created at or after `since` (and with one of `statuses` when given),
+   * newest first, with their content classes: what a detection links.
+   */
+  messagesOf(patientId: PatientId, channels: readonly Channel[], since: Date, statuses?: readonly MessageStatus[]): Promise<IncidentMessageLink[]>;
+  /** The content classes of some messages (a staff report links one message). */
+  messageLinks(messageIds: readonly MessageId[]): Promise<IncidentMessageLink[]>;
+  /**
+   * Replies flagged `possible-wrong-number` from a known patient since `since` that no incident signal names: a
+   * detection that did not happen (the process stopped after the reply committed), for the sweep to retry.
+   */
+  unlinkedWrongNumberReplies(since: Date, limit: number): Promise<{ readonly inboundId: InboundMessageId; readonly patientId: PatientId; readonly channel: Channel; readonly providerMessageId: string | null }[]>;
+}
+
+/** An active suspension of a contact point. */
+export interface ContactPointSuspension {
+  readonly kind: ContactPointKind;
+  readonly incidentId: string;
+  /** True: new sends are refused (CONTACT_POINT_SUSPENDED). Every active suspension holds queued messages. */
+  readonly blocksSending: boolean;
+}
+
+export interface SuspensionStore {
+  add(suspension: ContactPointSuspension & { readonly id: string; readonly patientId: PatientId; readonly at: Date; readonly by: string }): Promise<void>;
+  /** The active suspensions of some patients' contact points. */
+  active(patientIds: readonly PatientId[]): Promise<Map<PatientId, ContactPointSuspension[]>>;
+  /** Lifts every active suspension of a contact point; @returns how many */
+  lift(patientId: PatientId, kind: ContactPointKind, lifted: { readonly at: Date; readonly by: string; readonly evidence: Phi<string> }): Promise<number>;
+  /** Makes the patient's queued messages on some channels due now (their outbox rows), after a suspension is lifted; @returns how many */
+  resumeQueued(patientId: PatientId, channels: readonly Channel[], at: Date): Promise<number>;
 }

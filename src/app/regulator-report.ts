@@ -4,6 +4,7 @@ import type { PatientId } from '../core/ids.ts';
 import { phi, reveal, type Phi } from '../core/phi/phi.ts';
 import { loadAccessiblePatient, requirePermission } from './access.ts';
 import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
+import { verifyAuditTrailForReport } from './audit-verification.ts';
 import { checkDateRange } from './date-range.ts';
 import { listMessages, type ListCursor } from './messages.ts';
 import type { AuditChainReport, MessageRecord, ReportedMessage } from './ports.ts';
@@ -68,7 +69,7 @@ export async function evidenceReport(deps: AppDeps, ctx: RequestContext, q: { re
   checkDateRange(q, deps.clock.now(), true);
   const patient = await loadAccessiblePatient(deps.store, ctx, q.patientId);
   const report = await patientMessageReport(deps, ctx, q);
-  const [chain, head, me] = await Promise.all([deps.auditChain.verify(), deps.auditChain.head(), deps.store.principals.get(ctx.actor.id)]);
+  const [chain, head, me] = await Promise.all([verifyAuditTrailForReport(deps), deps.auditChain.head(), deps.store.principals.get(ctx.actor.id)]);
   const generatedAt = deps.clock.now();
   await deps.store.audit.append({
     actor: auditActorOf(ctx.actor),

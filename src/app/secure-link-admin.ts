@@ -7,7 +7,7 @@ import type { MessageId, PatientId } from '../core/ids.ts';
 import { secureLinkStatus, type SecureLinkStatus } from '../core/secure-link/secure-link.ts';
 import { admitMessage, requirePermission } from './access.ts';
 import { auditOrigin, senderFor, type AppDeps, type RequestContext } from './context.ts';
-import type { MessageRecord, SecureLinkRecord } from './ports.ts';
+import type { MessageRecord, SecureLinkRecord, StoreSession } from './ports.ts';
 import { mintSecureLink } from './secure-links.ts';
 import { renderSecureNotice } from './templates.ts';
 import { composedMessage } from './composed-message.ts';
@@ -101,13 +101,32 @@ export async function revokeSecureLinks(
   reason: RevocationReason,
 ): Promise<{ id: string; messageId: MessageId; patientId: PatientId }[]> {
   const now = deps.clock.now();
-  const revoked = await deps.store.transaction(async (tx) => {
-    const rows = await tx.secureLinks.revoke(target, { at: now, by: by.actor, reason });
-    for (const link of rows) await tx.audit.append(revokedAudit(by, link, reason));
-    return rows;
-  });
+  const revoked = await deps.store.transaction((tx) => revokeSecureLinksIn(tx, by, target, reason, now));
   deps.logger.info({ requestId: by.requestId, count: revoked.length, reason }, 'secure links revoked');
   return revoked;
+}
+
+/**
+ * `revokeSecureLinks` in the caller's transaction (an incident's mitigation is recorded with the revocations it
+ * made, all or nothing).
+ * @param tx - a store session inside a transaction
+ * @param by - who revokes, and the request, for the audit trail
+ * @param target - message ids (content or notice) or a patient
+ * @param reason - a revocation reason code
+ * @param at - when
+ * @returns the links revoked
+ */
+export async function revokeSecureLinksIn(
+  tx: StoreSession,
+  by: { readonly actor: AuditActor; readonly requestId: string | null; readonly sourceAddress?: string | null; readonly onBehalfOf?: string | null },
+  target: { readonly messageIds: readonly MessageId[] } | { readonly patientId: PatientId },
+  reason: RevocationReason,
+  at: Date,
+): Promise<{ id: string; messageId: MessageId; patientId: PatientId }[]> {
+  if ('messageIds' in target && target.messageIds.length === 0) return [];
+  const rows = await tx.secureLinks.revoke(target, { at, by: by.actor, reason });
+  for (const link of rows) await tx.audit.append(revokedAudit(by, link, reason));
+  return rows;
 }
 
 /**

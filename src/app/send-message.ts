@@ -61,7 +61,7 @@ const REFUSAL: Record<Exclude<ConsentDecision, { allowed: true }>['reason'], { c
 
 /** A send refused by the sending policy (after consent allowed it), with the reviewed reason. */
 interface PolicyRefusal {
-  readonly code: 'CONTACT_POINT_UNDELIVERABLE' | 'WHATSAPP_WINDOW_CLOSED' | 'EXEMPT_LIMIT_REACHED' | 'EXEMPT_BODY_TOO_LONG';
+  readonly code: 'CONTACT_POINT_SUSPENDED' | 'CONTACT_POINT_UNDELIVERABLE' | 'WHATSAPP_WINDOW_CLOSED' | 'EXEMPT_LIMIT_REACHED' | 'EXEMPT_BODY_TOO_LONG';
   readonly detail: string;
 }
 
@@ -100,6 +100,11 @@ const EXEMPT_WINDOW_MS = 7 * 24 * 60 * 60_000;
 async function policyRefusal(deps: AppDeps, state: PatientSendState, cmd: SendMessageCommand, outgoing: Outgoing | null, exempt: boolean): Promise<PolicyRefusal | null> {
   const now = deps.clock.now();
   const kind = cmd.channel === 'whatsapp' ? 'whatsapp' : 'phone';
+  // Incident response suspended the number (a wrong or reassigned number, issue 7) until the patient re-verifies it.
+  const suspensions = (await deps.store.suspensions.active([state.patient.id])).get(state.patient.id) ?? [];
+  if (suspensions.some((x) => x.kind === kind && x.blocksSending)) {
+    return { code: 'CONTACT_POINT_SUSPENDED', detail: 'Incident response suspended this number: it may reach someone other than the patient. Re-verify the number with the patient to lift the suspension.' };
+  }
   const blocked = state.contactPoints.find((c) => c.kind === kind && blocksSending(c.state));
   if (blocked !== undefined) {
     return { code: 'CONTACT_POINT_UNDELIVERABLE', detail: `The carrier reported this number as ${blocked.state} (${blocked.reason}). Update or re-verify the number; a reply from the patient clears it.` };

@@ -27,7 +27,7 @@ export function auditCommand(config: () => ReturnType<typeof loadConfig>): Comma
           const pem = await readFile(file, 'utf8');
           extra.set(keyIdOf(pem), pem);
         }
-        const report = await container.auditSealer.verify(extra);
+        const report = await container.auditSealer.verify({ runBy: 'cli', extraKeys: extra });
         if (report.ok) {
           console.log(`audit trail intact: ${String(report.events)} events in the chain, ${String(report.checkpoints)} signed checkpoints verified`);
         } else {

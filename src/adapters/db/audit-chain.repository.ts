@@ -8,7 +8,7 @@ import {
   type ChainProblem,
   type CheckpointSigner,
 } from '../crypto/audit-chain.ts';
-import type { AuditCheckpoint } from '../../app/ports.ts';
+import type { AuditCheckpoint, VerificationRunBy } from '../../app/ports.ts';
 import { retentionAnchor } from './retention.repository.ts';
 import type { AuditCheckpointTable, Database } from './schema.ts';
 
@@ -124,35 +124,89 @@ export async function sealPending(db: Kysely<Database>, signer: CheckpointSigner
   });
 }
 
-/** What `wardline audit verify` found. */
+/** What a verification run found. */
 export interface VerifyReport {
   readonly ok: boolean;
+  /** Events verified after `from` (up to the problem, if any). */
   readonly events: number;
   readonly checkpoints: number;
+  /** Where the run started: 0, the retention anchor, or a tail run's checkpoint. */
+  readonly from: number;
   readonly problem: ChainProblem | null;
+}
+
+/** A seal at a signed checkpoint's position, as a starting point for a tail run; null when there is none. */
+async function sealAt(db: Kysely<Database>, position: number): Promise<{ position: number; hash: string; eventTime: Date } | null> {
+  const row = await db.selectFrom('audit_seal').select(['position', 'hash', 'event_time']).where('position', '=', String(position)).executeTakeFirst();
+  return row === undefined ? null : { position: Number(row.position), hash: row.hash, eventTime: row.event_time };
+}
+
+/** A verification run, as `audit_verification` keeps it (migration 0017). */
+export interface VerificationRun {
+  readonly scope: 'full' | 'tail';
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly fromPosition: number;
+  readonly throughPosition: number;
+  readonly throughHash: string;
+  readonly ok: boolean;
+  readonly tampering: { readonly kind: string; readonly position: number | null } | null;
+  readonly events: number;
+  readonly checkpoints: number;
+  readonly runBy: VerificationRunBy;
+}
+
+/** @param db - the database @param run - a finished run, appended */
+export async function recordVerification(db: Kysely<Database>, run: VerificationRun): Promise<void> {
+  await sql`INSERT INTO audit_verification (scope, started_at, finished_at, from_position, through_position, through_hash, ok,
+      tampering_kind, tampering_position, events, checkpoints, run_by)
+    VALUES (${run.scope}, ${run.startedAt}, ${run.finishedAt}, ${run.fromPosition}, ${run.throughPosition}, ${run.throughHash}, ${run.ok},
+      ${run.tampering?.kind ?? null}, ${run.tampering?.position ?? null}, ${run.events}, ${run.checkpoints}, ${run.runBy})`.execute(db);
+}
+
+/**
+ * The newest successful full run finished at or after `since`, and the newest signed checkpoint it covered (where a
+ * tail run may start); null when there is none.
+ */
+export async function recentFullVerification(db: Kysely<Database>, since: Date): Promise<{ readonly finishedAt: Date; readonly throughPosition: number; readonly checkpoint: number } | null> {
+  const { rows } = await sql<{ finished_at: Date; through_position: string | number; checkpoint: string | number | null }>`
+    SELECT v.finished_at, v.through_position,
+      (SELECT max(c.position) FROM audit_checkpoint c WHERE c.position <= v.through_position) AS checkpoint
+    FROM audit_verification v WHERE v.scope = 'full' AND v.ok AND v.finished_at >= ${since}
+    ORDER BY v.finished_at DESC LIMIT 1`.execute(db);
+  const r = rows[0];
+  if (r === undefined || r.checkpoint === null) return null;
+  return { finishedAt: r.finished_at, throughPosition: Number(r.through_position), checkpoint: Number(r.checkpoint) };
 }
 
 const PAGE = 5_000;
 
 /**
- * Verifies the chain from its start: every seal against its event, the positions without gaps, every checkpoint
- * against the recomputed hash and a trusted key, and no event left unsealed behind the sealer or beyond the grace.
- * Reads in pages (constant memory); changes nothing.
+ * Verifies the chain: every seal against its event, the positions without gaps, every checkpoint against the
+ * recomputed hash and a trusted key, and no event left unsealed behind the sealer or beyond the grace. From the start
+ * (or, after a retention purge, from the signed anchor), or — a tail run — from the signed checkpoint at `from`,
+ * whose signature and seal are checked first. Reads in pages (constant memory); changes nothing.
  * @param db - the database
  * @param trustedKeys - public keys (PEM) by key id, from outside the database
  * @param graceMs - how much older than the chain's head an unsealed event may be
+ * @param from - a tail run: the position of a signed checkpoint to start from
  */
-export async function verifyAuditChain(db: Kysely<Database>, trustedKeys: ReadonlyMap<string, string>, graceMs: number): Promise<VerifyReport> {
+export async function verifyAuditChain(db: Kysely<Database>, trustedKeys: ReadonlyMap<string, string>, graceMs: number, from?: number): Promise<VerifyReport> {
   // After a retention purge the retained chain starts at its anchor: a signed checkpoint handed to a third party.
-  const anchor = await retentionAnchor(db);
+  const retained = await retentionAnchor(db);
+  const tailStart = from === undefined || from <= (retained?.position ?? 0) ? null : await sealAt(db, from);
+  const anchor = tailStart ?? retained;
   let headTime = new Date(0);
   const checkpoints = await db.selectFrom('audit_checkpoint').selectAll().where('position', '>=', String(anchor?.position ?? 0)).orderBy('position').execute();
   const pending = new Map(checkpoints.map((c) => [Number(c.position), c]));
   let at = { position: 0, hash: GENESIS_HASH };
+  if (from !== undefined && tailStart === null && from > (retained?.position ?? 0)) {
+    return { ok: false, events: 0, checkpoints: 0, from, problem: { kind: 'checkpoint-invalid', position: from, reason: 'beyond-chain' } };
+  }
   if (anchor !== null) {
     const c = pending.get(anchor.position);
     const key = c === undefined ? undefined : trustedKeys.get(c.key_id);
-    const problem = (reason: 'signature' | 'hash' | 'unknown-key'): VerifyReport => ({ ok: false, events: 0, checkpoints: 0, problem: { kind: 'checkpoint-invalid', position: anchor.position, reason } });
+    const problem = (reason: 'signature' | 'hash' | 'unknown-key'): VerifyReport => ({ ok: false, events: 0, checkpoints: 0, from: anchor.position, problem: { kind: 'checkpoint-invalid', position: anchor.position, reason } });
     if (c === undefined || c.hash !== anchor.hash) return problem('hash');
     if (key === undefined) return problem('unknown-key');
     if (!checkpointSignatureValid(key, anchor.position, anchor.hash, c.signature)) return problem('signature');
@@ -160,8 +214,9 @@ export async function verifyAuditChain(db: Kysely<Database>, trustedKeys: Readon
     at = { position: anchor.position, hash: anchor.hash };
     headTime = anchor.eventTime;
   }
+  const start = anchor?.position ?? 0;
   let maxSealedPk = 0;
-  const report = (problem: ChainProblem | null): VerifyReport => ({ ok: problem === null, events: at.position - (anchor?.position ?? 0), checkpoints: checkpoints.length - pending.size, problem });
+  const report = (problem: ChainProblem | null): VerifyReport => ({ ok: problem === null, events: at.position - start, checkpoints: checkpoints.length - pending.size, from: start, problem });
   for (;;) {
     const { rows } = await sql<EventRow & { position: string | number; event_pk: string | number; seal_hash: string; has_event: boolean }>`
       SELECT s.position, s.event_pk, s.hash AS seal_hash, e.id IS NOT NULL AS has_event, ${EVENT_COLUMNS}

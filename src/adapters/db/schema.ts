@@ -270,6 +270,107 @@ export interface Database {
   audit_checkpoint: AuditCheckpointTable;
   audit_checkpoint_export: AuditCheckpointExportTable;
   audit_retention_anchor: AuditRetentionAnchorTable;
+  incident: IncidentTable;
+  incident_signal: IncidentSignalTable;
+  incident_contact_point: IncidentContactPointTable;
+  incident_message: IncidentMessageTable;
+  incident_mitigation: IncidentMitigationTable;
+  incident_notice: IncidentNoticeTable;
+  incident_reminder: IncidentReminderTable;
+  contact_point_suspension: ContactPointSuspensionTable;
+}
+
+/** Incident response (migration 0016): free text is encrypted (*_enc); ids, codes and dates otherwise. */
+export interface IncidentTable {
+  id: string;
+  status: 'draft' | 'open' | 'decided' | 'closed';
+  source: 'patient-reply' | 'carrier-report' | 'staff-report' | 'bulk-cancelled';
+  opened_at: Timestamp;
+  opened_by_type: string;
+  opened_by_id: string | null;
+  note_enc: string | null;
+  time_zone: string;
+  discovered_at: Timestamp | null;
+  content_classes: string[];
+  residents_by_state: JSONColumnType<Record<string, number>>;
+  assessment_enc: string | null;
+  decision_outcome: 'breach' | 'low-probability' | 'excluded' | 'not-an-incident' | null;
+  decision_exclusion: string | null;
+  decision_rationale_enc: string | null;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  delay_agency_enc: string | null;
+  delay_until: Timestamp | null;
+  delay_oral: boolean | null;
+  delay_by: string | null;
+  delay_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  closed_by: string | null;
+  updated_at: Timestamp;
+}
+
+export interface IncidentSignalTable {
+  source: string;
+  source_ref: string;
+  incident_id: string;
+  inbound_message_id: string | null;
+  recorded_at: Timestamp;
+}
+
+export interface IncidentContactPointTable {
+  incident_id: string;
+  patient_id: string;
+  kind: 'phone' | 'whatsapp';
+}
+
+export interface IncidentMessageTable {
+  incident_id: string;
+  message_id: string;
+  patient_id: string;
+  channel: string;
+  category: string;
+  delivery: string;
+  content_classes: string[];
+  sent_at: Timestamp;
+}
+
+export interface IncidentMitigationTable {
+  id: Generated<string>;
+  incident_id: string;
+  kind: 'links-revoked' | 'contact-point-suspended' | 'queue-paused';
+  count: number;
+  at: Timestamp;
+  by_id: string;
+}
+
+export interface IncidentNoticeTable {
+  id: Generated<string>;
+  incident_id: string;
+  kind: 'individual' | 'hhs' | 'media' | 'annual-log';
+  method: 'first-class-mail' | 'email' | 'substitute-notice' | 'hhs-portal' | 'media-outlet';
+  patient_id: string | null;
+  state: string | null;
+  at: Timestamp;
+  by_id: string;
+}
+
+export interface IncidentReminderTable {
+  incident_id: string;
+  key: string;
+  sent_at: Timestamp;
+}
+
+export interface ContactPointSuspensionTable {
+  id: string;
+  patient_id: string;
+  kind: 'phone' | 'whatsapp';
+  incident_id: string;
+  blocks_sending: boolean;
+  created_at: Timestamp;
+  created_by: string;
+  lifted_at: Timestamp | null;
+  lifted_by: string | null;
+  lifted_evidence_enc: string | null;
 }
 
 export interface AuditSealTable {

@@ -6,6 +6,7 @@ import { createAuditQueryRepository } from './audit-query.repository.ts';
 import { createContactPointRepository, createSenderRepository, createWebhookReceiptRepository } from './carrier-state.repository.ts';
 import { createConsentRepository } from './consent.repository.ts';
 import { createDirectoryRepositories } from './directory.repository.ts';
+import { createIncidentRepository, createSuspensionRepository } from './incident.repository.ts';
 import { createInboundRepository } from './inbound.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
@@ -84,6 +85,8 @@ function createSession(db: Kysely<Database>, cipher: FieldCipher, uuid: () => st
     ...createDirectoryRepositories(db),
     ...createSharingRepositories(db, cipher),
     securityEvents: createSecurityEventRepository(db, uuid, securityWebhook),
+    incidents: createIncidentRepository(db, cipher),
+    suspensions: createSuspensionRepository(db, cipher),
     asViewer: viewerScope(db, (trx) => createSession(trx, cipher, uuid, cache, securityWebhook)),
   };
 }

@@ -22,6 +22,8 @@ import { inboundRoutes } from './routes/inbound.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
 import { auditReportRoutes } from './routes/audit-report.routes.ts';
 import { renderEvidencePdf } from '../report/evidence-report.pdf.ts';
+import { renderNoticeLetterPdf } from '../report/breach-notice.pdf.ts';
+import { incidentRoutes } from './routes/incidents.routes.ts';
 import { templateRoutes } from './routes/template.routes.ts';
 import { patientRoutes } from './routes/patients.routes.ts';
 import { secureLinkAdminRoutes } from './routes/secure-link-admin.routes.ts';
@@ -94,6 +96,7 @@ export async function buildApp(
   await app.register(inboundRoutes(deps));
   await app.register(webhookRoutes(deps, options.webhooks));
   await app.register(secureLinkAdminRoutes(deps));
+  await app.register(incidentRoutes(deps, renderNoticeLetterPdf));
   await app.register(secureLinkRoutes(deps));
   await app.register(mcpRoutes(deps, contextOf, '1'));
   if (options.simulator !== null) await app.register(simulatorRoutes(deps, options.simulator));

@@ -101,6 +101,13 @@ function firstPage(doc: PDFKit.PDFDocument, r: EvidenceReport): void {
     ? `Audit chain verification: INTACT (${String(r.chain.events)} events, ${String(r.chain.checkpoints)} signed checkpoints verified)`
     : `Audit chain verification: FAILED (${r.chain.problem ?? 'unknown problem'}; verified up to event ${String(r.chain.events)})`;
   doc.font(BOLD).fontSize(11).fillColor(r.chain.ok ? 'black' : 'red').text(verdict).fillColor('black');
+  const c = r.chain.coverage;
+  line(
+    'Verified',
+    c.scope === 'full'
+      ? `the whole chain${c.from > 0 ? ` from the retention anchor at position ${String(c.from)}` : ''}, now`
+      : `up to the signed checkpoint at position ${String(c.from)} in full at ${iso(c.fullVerifiedAt ?? r.generatedAt)}; from there to the head, now`,
+  );
   line('Chain head', `position ${String(r.head.position)}, hash ${r.head.hash}`);
   line('Newest signed checkpoint', r.head.checkpointPosition === null ? 'none yet' : `position ${String(r.head.checkpointPosition)}, key ${r.head.keyId}`);
   doc.moveDown(0.8);

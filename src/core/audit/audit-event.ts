@@ -77,6 +77,24 @@ export const AUDIT_ACTIONS = [
   'audit.exported',
   'audit.export-aborted',
   'audit.viewed',
+  // Incident response (issue 7): every action on an incident, 45 CFR 164.530(j) documentation.
+  'incident.opened',
+  'incident.signal-linked',
+  'incident.viewed',
+  'incident.listed',
+  'incident.confirmed',
+  'incident.mitigated',
+  'incident.assessed',
+  'incident.decided',
+  'incident.delayed',
+  'incident.residents-recorded',
+  'incident.notice-recorded',
+  'incident.notice-generated',
+  'incident.annual-log-exported',
+  'incident.closed',
+  'incident.reminder-raised',
+  'contact-point.suspended',
+  'contact-point.reverified',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -90,7 +108,7 @@ export interface AuditEventInput {
   readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference' | 'session' | 'permission-set' | 'care-team' | 'grant' | 'security-event';
+  readonly targetType: 'patient' | 'message' | 'consent' | 'principal' | 'token' | 'ward' | 'inbound' | 'system' | 'contact-point' | 'webhook' | 'secure-link' | 'template' | 'template-kind' | 'phi-preference' | 'session' | 'permission-set' | 'care-team' | 'grant' | 'security-event' | 'incident';
   readonly targetId: string | null;
   readonly patientId: string | null;
   /** A stable reason code (e.g. CONSENT_REVOKED), or reviewed text without PHI. */

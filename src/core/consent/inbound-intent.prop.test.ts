@@ -300,6 +300,55 @@ describe('classifyInboundReply properties', () => {
     });
   });
 
+  // (issue 7) replies in unexpected scripts never crash the classifier, and never hide a wrong-recipient signal
+  const arabic = fc.integer({ min: 0x0600, max: 0x06ff }).map((c) => String.fromCodePoint(c));
+  const cjk = fc.integer({ min: 0x4e00, max: 0x9fff }).map((c) => String.fromCodePoint(c));
+  const hebrew = fc.integer({ min: 0x0590, max: 0x05ff }).map((c) => String.fromCodePoint(c));
+  const emoji = fc.integer({ min: 0x1f300, max: 0x1faff }).map((c) => String.fromCodePoint(c));
+  const invisible = fc.constantFrom('\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202E', '\u2066', '\u2069', '\u2060', '\uFEFF', '\u061C');
+  const anyCodePoint = fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c));
+  const scriptUnit = fc.oneof(arabic, cjk, hebrew, emoji, invisible, anyCodePoint, fc.constantFrom(' ', '?', '¿', '#', "'"));
+  const scriptText = fc.oneof(
+    fc.string({ unit: scriptUnit, maxLength: 80 }),
+    fc.string({ unit: emoji, minLength: 1, maxLength: 20 }),
+    fc.string({ unit: invisible, maxLength: 40 }),
+    fc.tuple(fc.string({ unit: scriptUnit, maxLength: 20 }), fc.integer({ min: 100, max: 3_000 })).map(([t, n]) => t.repeat(n)),
+  );
+
+  test.prop([scriptText], { numRuns: 500 })(
+    'never throws on arbitrary scripts, emoji, RTL marks and zero-width characters, and gives a valid intent',
+    (text) => {
+      let r: InboundIntent | undefined;
+      expect(() => {
+        r = classifyInboundReply(text);
+      }).not.toThrow();
+      expect(r !== undefined && isWellFormed(r)).toBe(true);
+    },
+  );
+
+  const WRONG_RECIPIENT_EXAMPLES = [
+    'wrong number',
+    'who is this',
+    "I'm not Carla",
+    "this isn't me",
+    'new number',
+    'número equivocado',
+    '¿quién es?',
+    'no soy Carmen',
+    'este no soy yo',
+    'número nuevo',
+    'cambié de número',
+  ];
+  const neutral = fc.string({ unit: fc.oneof(arabic, cjk, emoji, invisible), maxLength: 12 });
+  test.prop([fc.constantFrom(...WRONG_RECIPIENT_EXAMPLES), neutral, neutral, fc.boolean()], { numRuns: 500 })(
+    'a wrong-recipient phrase is still found among other scripts and invisible characters',
+    (phrase, before, after, upper) => {
+      // "I'm not <name>" must be a clause of its own, so other words stand in their own sentences
+      const text = `${before}${before === '' ? '' : '. '}${upper ? phrase.toUpperCase() : phrase}${after === '' ? '' : '. '}${after}`;
+      expect(classifyInboundReply(text)).toEqual({ kind: 'review', reason: 'possible-wrong-number' });
+    },
+  );
+
   // Pure: same input, same output
   test.prop([anyText])('is deterministic', (text) => {
     expect(classifyInboundReply(text)).toEqual(classifyInboundReply(text));

@@ -308,6 +308,109 @@ describe('classifyInboundReply — wrong number', () => {
   });
 });
 
+describe('classifyInboundReply — wrong recipient (issue 7: each opens an incident draft)', () => {
+  it.each([
+    // English, as listed in issue 7
+    'Wrong number',
+    'WRONG NUMBER!!',
+    'Who is this?',
+    'who is this',
+    "I'm not Carla",
+    'I am not Jose',
+    "This isn't me",
+    'this is not me',
+    'That wasnt me',
+    'New number',
+    'new number, who dis',
+    // common misspellings and variants
+    'worng number',
+    'wromg number',
+    'wrong numer',
+    'wrong nunber',
+    'wrng number',
+    'rong number',
+    'wrong numbers',
+    'you have the wrong patient',
+    'whose this',
+    'who is dis',
+    'whos dis',
+    'who r u',
+    'who are u?',
+    'new #',
+    'I changed numbers',
+    "I'm not the patient",
+    'that is not my name',
+    // Spanish, as listed in issue 7
+    'Número equivocado',
+    'numero equivocado',
+    '¿Quién es?',
+    'quien es',
+    'No soy Lucía',
+    'no soy Carmen Ruiz',
+    'Este no soy yo',
+    'este no soy yo',
+    'Número nuevo',
+    'nuevo número',
+    'Cambié de número',
+    'cambie de numero',
+    // Spanish misspellings and variants
+    'numero equibocado',
+    'numero ekivocado',
+    'num equivocado',
+    'se equivocaron de número',
+    'kien es',
+    'quien sos?',
+    '¿quién me escribe?',
+    'tengo nuevo numero',
+    'cambié mi número',
+    'ya no es mi número',
+    'este no es mi celular',
+    'no soy la paciente',
+    'no conozco a esa persona',
+    '# equivocado',
+    // invisible characters and other scripts around the signal
+    'wrong\u200Bnumber',
+    '\u200Fwho is this?\u200F',
+    '\uFEFFnúmero\u200D equivocado',
+    '😕 wrong number 😕',
+    'مرحبا wrong number',
+    '你好 who is this',
+  ])('%j → review possible-wrong-number', (text) => {
+    expect(classifyInboundReply(text)).toEqual({ kind: 'review', reason: 'possible-wrong-number' });
+  });
+
+  it.each(["I'm not sure", "I'm not feeling well", 'No soy alérgica', 'no soy de aquí', 'see you Tuesday'])(
+    '%j is not a wrong-recipient signal',
+    (text) => {
+      expect(classifyInboundReply(text)).not.toEqual({ kind: 'review', reason: 'possible-wrong-number' });
+    },
+  );
+
+  it.each([
+    ['wrong number. STOP', 'opt-out'],
+    ['Número equivocado, no más mensajes', 'opt-out'],
+    ['STOP', 'opt-out'],
+  ])('%j: a revocation with the signal stays an opt-out', (text, kind) => {
+    expect(classifyInboundReply(text).kind).toBe(kind);
+  });
+
+  it.each([
+    ['Arabic', 'من أنت؟ هذا ليس رقمي'],
+    ['Chinese', '你是谁？这不是我的号码'],
+    ['Hebrew with RTL marks', '\u200Fמי זה?\u200F'],
+    ['emoji only', '🤔🤔🤔'],
+    ['zero-width only', '\u200B\u200C\u200D\u2060\uFEFF'],
+    ['RTL override', '\u202Ewrong number\u202C'],
+    ['very long mixed script', 'رقم خاطئ 号码错误 '.repeat(20_000)],
+    ['very long zero-width', '\u200B'.repeat(100_000) + 'who is this'],
+  ])('%s never throws and gives an intent', (_name, text) => {
+    const started = performance.now();
+    const r = classifyInboundReply(text);
+    expect(['opt-out', 'opt-in', 'help', 'review']).toContain(r.kind);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
 describe('classifyInboundReply — everything else is free text, never ignored', () => {
   it.each([
     'thanks, see you Tuesday',

@@ -266,25 +266,52 @@ const NEGATED_OPT_OUT = [
 const OPT_OUT_MENTION =
   /\b(?:stop[a-z]*|stp|cancel[a-z]*|unsub[a-z]*|unsuscri[a-z]*|subscri[a-z]*|opt(?:ing|ed)? ?out|remove|removing|quit|revoke|block[a-z]*|spam[a-z]*|texts?|texting|texted|txts?|msgs?|messag[a-z]*|sms|whatsapp|contact(?:ing)? (?:me|us)|leave me alone|no more|not interested|take me off|baja|alto|cancelar|mensajes?|textos?|parar|detener|basta|no mas)\b/u;
 
-/** Wrong-number signals, searched anywhere in the folded message. */
+/** "wrong" and its common misspellings ("worng", "wromg", "wrng", "rong"). */
+const WRONG = '(?:wrong|worng|wromg|wrnog|wrng|rong)';
+/** "number" and its common misspellings and abbreviations. */
+const NUMBER = '(?:number|numbr|numer|nunber|numbet|nmber|numbe|num|nbr|no)';
+/** Spanish "número" (folded) and its abbreviations. */
+const ES_NUMERO = '(?:numero|numeros|nummero|numro|num|nro|telefono|celular|cel)';
+
+/**
+ * Wrong-recipient signals (issue 7: an incident draft opens on them), searched anywhere in the folded message, in
+ * English and Spanish with common misspellings: "wrong number", "who is this", "this isn't me", "new number",
+ * "número equivocado", "¿quién es?", "este no soy yo", "número nuevo", "cambié de número". "I'm not <name>" /
+ * "no soy <nombre>" is IM_NOT_NAME below.
+ */
 const WRONG_NUMBER = [
-  /\bwrong (?:number|numbr|num|nbr|no|person|phone|cell|contact|guy|girl|lady|texter)\b/u,
+  new RegExp(`\\b${WRONG} (?:${NUMBER}|numbers|person|persn|phone|cell|contact|guy|girl|lady|texter|recipient|patient)\\b`, 'u'),
   /\bnot (?:the )?(?:right|correct) (?:number|person)\b/u,
-  /\b(?:who is this|who's this|whos this|who dis|who this|who is texting|who's texting|whos texting|who are you|who is sending|who sent this)\b/u,
-  /\bnew (?:number|phone number|phone|cell|cell number)\b/u,
-  /\b(?:changed|change) (?:my |his |her |their |the )?(?:number|phone number)\b/u,
+  /\b(?:who is this|who's this|whos this|whose this|who dis|who this|who is dis|who's dis|whos dis|hu is this|who is texting|who's texting|whos texting|who are you|who are u|who r u|who ru|who is sending|who sent this)\b/u,
+  /\bnew (?:number|numbr|phone number|phone|cell|cell number)\b/u,
+  /\b(?:changed|change) (?:my |his |her |their |the )?(?:number|numbers|phone number|phone numbers)\b/u,
   /\bnumber (?:has )?changed\b/u,
   /\bno longer (?:my|his|her|their) (?:number|phone|cell)\b/u,
   /\bnot me\b/u,
+  /\b(?:this|that|it) (?:is not|isn't|isnt|was not|wasn't|wasnt|ain't|aint|is no longer) me\b/u,
+  /\bnot my (?:name|appointment|appt)\b/u,
+  /\b(?:i'm|im|i am) not (?:the|that|this) (?:patient|person)\b/u,
   /\bthis (?:is not|isn't|isnt|ain't|aint|is no longer) (?:\p{L}+(?:'s)? )?(?:phone|number|cell|mobile)\b/u,
   /\b(?:is not|isn't|isnt) \p{L}+'s (?:phone|number|cell)\b/u,
   /\b(?:no one|nobody|noone) (?:here )?(?:by|named|called|with) (?:that|this) name\b/u,
   /\b(?:don't|dont|do not) know (?:who (?:this|you|that) (?:is|are)|who this|any(?:one|body) (?:named|called|by that name))\b/u,
   /\b(?:numero equivocado|equivocad[oa]|quien (?:es|eres|habla)|cambie de numero)\b/u,
+  // Spanish, with common misspellings: "numero equibocado", "kien es", "quien sos", "nuevo numero", "este no soy yo"
+  new RegExp(`\\b${ES_NUMERO} (?:equivocado|equibocado|ekivocado|equivocao|equivicado|incorrecto|errado|erroneo)\\b`, 'u'),
+  /\b(?:se )?equivoca(?:ron|ste|n|) de (?:numero|persona|telefono)\b/u,
+  /\b(?:quien|kien|qien|quein) (?:es|eres|sos|habla|me escribe|escribe|me manda)\b/u,
+  new RegExp(`\\b(?:nuevo ${ES_NUMERO}|${ES_NUMERO} nuevo)\\b`, 'u'),
+  new RegExp(`\\bcambie (?:de|mi) ${ES_NUMERO}\\b`, 'u'),
+  new RegExp(`\\b(?:ya )?no es mi (?:${ES_NUMERO}|nombre|cita)\\b`, 'u'),
+  /\bno soy yo\b/u,
+  /\bno soy (?:el|la|esa|ese) (?:paciente|persona)\b/u,
+  /\bno conozco a (?:esa persona|nadie|ningun|ninguna)\b/u,
 ];
 
 /** "wrong #" — run on folded text, before punctuation is dropped. */
-const WRONG_NUMBER_SYMBOL = /\bwrong ?#/u;
+const WRONG_NUMBER_SYMBOL = /\b(?:wrong|worng|wrng|rong) ?#|\bnew ?#/u;
+/** "# equivocado", "# nuevo", "nuevo #". */
+const WRONG_NUMBER_SYMBOL_ES = /# ?(?:equivocado|nuevo)\b|\bnuevo ?#/u;
 
 /** "I'm not Maria" as a whole clause; the first word must not be one of these ordinary continuations. */
 const IM_NOT_NAME =
@@ -296,7 +323,9 @@ const NOT_A_NAME: ReadonlySet<string> = new Set(
     'ready free home here there sick ill aware worried kidding sorry happy upset mad angry busy late alone tired ' +
     'feeling doing getting taking using trying asking saying looking staying leaving working done allergic pregnant ' +
     'covered insured eligible due scheduled booked registered signed allowed comfortable confident convinced ' +
-    'cancelling canceling your you no out up over'
+    'cancelling canceling your you no out up over ' +
+    // Spanish continuations of "no soy …" that are not names ("no soy alérgica", "no soy de aquí")
+    'de del muy tan alergico alergica diabetico diabetica capaz asi un una su tu mas menos bueno buena'
   ).split(' '),
 );
 
@@ -362,8 +391,16 @@ function matchPhrase(unit: Unit, wholeMessage: boolean): PhrasePattern | undefin
   );
 }
 
-function looksLikeWrongNumber(folded: string, message: string, units: readonly Unit[]): boolean {
-  if (WRONG_NUMBER.some((re) => re.test(message)) || WRONG_NUMBER_SYMBOL.test(folded)) return true;
+/** Invisible format characters (zero-width space and joiners, RTL/LTR marks, BOM) that split words apart. */
+const FORMAT_CHARS = /\p{Cf}+/gu;
+
+function looksLikeWrongNumber(foldedWithFormatChars: string): boolean {
+  // "wrong\u200Bnumber" or an RTL mark inside "who is this" must not hide the signal.
+  // A zero-width space separates words; the other format characters sit inside or around them.
+  const folded = foldedWithFormatChars.replace(/\u200B/gu, ' ').replace(FORMAT_CHARS, '');
+  const message = words(folded);
+  const units = clauses(folded);
+  if (WRONG_NUMBER.some((re) => re.test(message)) || WRONG_NUMBER_SYMBOL.test(folded) || WRONG_NUMBER_SYMBOL_ES.test(folded)) return true;
   return units.some((unit) => {
     const m = IM_NOT_NAME.exec(unit.text);
     const first = m?.[1] ?? m?.[2];
@@ -384,7 +421,10 @@ function looksLikeWrongNumber(folded: string, message: string, units: readonly U
  * 3. A clear revocation phrase (FCC 24-24 "reasonable person" standard, 47 CFR 64.1200(a)(10)), e.g.
  *    "please stop texting me", "no more messages", "take me off your list", "no más" → opt-out via `phrase`
  *    with the pattern id (never the patient's words).
- * 4. Wrong-number signals ("wrong number", "who is this", "I'm not Maria") → review `possible-wrong-number`.
+ * 4. Wrong-recipient signals in English and Spanish, misspellings included ("wrong number", "who is this",
+ *    "I'm not Maria", "this isn't me", "new number", "número equivocado", "¿quién es?", "no soy Ana", "este no soy yo",
+ *    "número nuevo", "cambié de número"), also when zero-width or bidi marks split the words
+ *    → review `possible-wrong-number` (issue 7: this opens an incident draft).
  * 5. Other messaging/stop wording ("can you stop by tomorrow?", "I need to cancel my appointment")
  *    → review `possible-opt-out`.
  * 6. Anything else, including empty text → review `free-text`.
@@ -427,7 +467,7 @@ export function classifyInboundReply(text: string): InboundIntent {
   if (matched !== undefined) {
     return { kind: 'opt-out', via: 'phrase', phrase: matched.id, allChannels: false };
   }
-  if (looksLikeWrongNumber(folded, message, units)) {
+  if (looksLikeWrongNumber(folded)) {
     return { kind: 'review', reason: 'possible-wrong-number' };
   }
   if (OPT_OUT_MENTION.test(message)) return { kind: 'review', reason: 'possible-opt-out' };
