@@ -91,6 +91,10 @@ describe.each(DATABASES)('incident response: bad input and access (%s)', { timeo
     expect((await h.app.inject({ method: 'GET', url: `/v1/incidents/${incidentB}/notices/${patientB.id}.pdf`, headers: managerA.headers })).statusCode).toBe(404);
     expect((await post(`/v1/messages/${messageB}/report-misdirected`, undefined, deskA.headers)).statusCode).toBe(404);
     expect((await h.app.inject({ method: 'GET', url: `/v1/incidents/${incidentA}`, headers: managerA.headers })).statusCode).toBe(200);
+    // Each refusal of an incident that exists is audited, like any record outside one's sharing.
+    const denials = await h.container.database.db.selectFrom('audit_event').select(['target_type', 'target_id', 'patient_id']).where('action', '=', 'access.denied').where('actor_id', '=', managerA.id).where('target_type', '=', 'incident').execute();
+    expect(denials.length).toBeGreaterThanOrEqual(3);
+    expect(denials).toContainEqual({ target_type: 'incident', target_id: incidentB, patient_id: patientB.id });
   });
 
   it('needs incident.manage to work incidents; any staff who may view a message may report it', async () => {

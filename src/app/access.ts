@@ -48,9 +48,9 @@ async function auditDenial(session: StoreSession, ctx: RequestContext, reason: s
  * @param session - where audit and security events are written
  * @param ctx - the caller
  * @param patient - the record's patient
- * @param target - what was asked for by id: the patient, or one of its messages (audited as the denial's target)
+ * @param target - what was asked for by id: the patient, one of its messages or an incident about it (audited as the denial's target)
  */
-export async function admitPatient(session: StoreSession, ctx: RequestContext, patient: PatientScope, target: { readonly type: 'patient' | 'message'; readonly id: string }): Promise<void> {
+export async function admitPatient(session: StoreSession, ctx: RequestContext, patient: PatientScope, target: { readonly type: 'patient' | 'message' | 'incident'; readonly id: string }): Promise<void> {
   const patientId = patient.id;
   const basis = accessBasis(ctx.actor, patient);
   if (basis !== null) {

@@ -19,7 +19,7 @@ import {
 } from '../core/incidents/incident.ts';
 import type { NoticeLetterInput } from '../core/incidents/notice-letter.ts';
 import { phi, reveal } from '../core/phi/phi.ts';
-import { admitMessage, loadAccessiblePatient, requirePermission } from './access.ts';
+import { admitMessage, admitPatient, loadAccessiblePatient, requirePermission } from './access.ts';
 import { auditOrigin, type AppDeps, type RequestContext } from './context.ts';
 import { channelsOfKind, openIncidentDraft } from './incident-detection.ts';
 import type { ContactPointKind, IncidentRecord, StoreSession } from './ports.ts';
@@ -107,10 +107,15 @@ export function visibleTo(ctx: RequestContext, record: IncidentRecord): boolean 
   return record.contactPoints.every((c) => canAccessPatient(ctx.actor, { id: c.patientId, wardId: c.wardId }));
 }
 
-/** The incident if the caller's sharing covers it; NOT_FOUND (404) otherwise, as for an unknown id. */
+/**
+ * The incident if the caller's sharing covers it; NOT_FOUND (404) otherwise, as for an unknown id — and, for an
+ * incident that exists, audited as `access.denied` with a security event, like any record outside one's sharing.
+ */
 export async function loadIncident(session: StoreSession, ctx: RequestContext, id: string, forUpdate = false): Promise<IncidentRecord> {
   const record = await session.incidents.get(id, { forUpdate });
-  if (record === null || !visibleTo(ctx, record)) throw new DomainError('NOT_FOUND', 'No incident has this id.');
+  if (record === null) throw new DomainError('NOT_FOUND', 'No incident has this id.');
+  const hidden = record.contactPoints.find((c) => !canAccessPatient(ctx.actor, { id: c.patientId, wardId: c.wardId }));
+  if (hidden !== undefined) await admitPatient(session, ctx, { id: hidden.patientId, wardId: hidden.wardId }, { type: 'incident', id });
   return record;
 }
 
