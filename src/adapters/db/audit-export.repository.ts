@@ -69,8 +69,8 @@ export function isoMicros(text: string): string {
 function toExported(r: EventRow): ExportedEvent {
   const detailsJson = typeof r.details === 'string' ? r.details : JSON.stringify(r.details);
   // A plain literal of own data properties, `details` parsed at once: what the chain's canonical form hashes. (A lazy
-  // getter here cost more than the parse: a closure per row, and V8's slow dictionary mode for the object.) JSON Lines
-  // and CSV still write `detailsJson`, the database's own text.
+  // getter here cost more than the parse: a closure per row, and V8's slow dictionary mode for the object.) CSV writes
+  // `detailsJson`, the database's own text.
   const event: ExportEvent = {
     eventId: r.event_id,
     occurredAt: isoMicros(r.occurred_at_text),
