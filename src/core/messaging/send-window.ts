@@ -267,7 +267,8 @@ function formatFor(zone: string): Intl.DateTimeFormat {
   return format;
 }
 
-interface LocalTime {
+/** A wall-clock reading in a zone (exported for the reminder scheduler, src/core/scheduling). */
+export interface LocalTime {
   readonly year: number;
   readonly month: number;
   readonly day: number;
@@ -277,7 +278,7 @@ interface LocalTime {
 }
 
 /** The wall-clock date and time in a zone at an instant. */
-function localTime(zone: string, instant: number): LocalTime {
+export function localTime(zone: string, instant: number): LocalTime {
   let year = 0;
   let month = 1;
   let day = 1;
@@ -298,8 +299,8 @@ function localTime(zone: string, instant: number): LocalTime {
   return { year, month, day, minuteOfDay: hour * 60 + minute, offset: Math.round((asUtc - wholeSecond) / MINUTE_MS) };
 }
 
-/** Every instant at which the zone's clock shows this local date and minute: none in a DST gap, two in an overlap. */
-function instantsShowing(zone: string, year: number, month: number, day: number, minuteOfDay: number): number[] {
+/** Every instant at which the zone's clock shows this local date and minute, earliest first: none in a DST gap, two in an overlap. */
+export function instantsShowing(zone: string, year: number, month: number, day: number, minuteOfDay: number): number[] {
   const naive = Date.UTC(year, month - 1, day, 0, minuteOfDay);
   // The offset in force at any such instant is the offset a day before or a day after (transitions are weeks apart).
   const offsets = new Set([naive - DAY_MS, naive + DAY_MS].map((t) => localTime(zone, t).offset));
@@ -309,7 +310,7 @@ function instantsShowing(zone: string, year: number, month: number, day: number,
     const local = localTime(zone, instant);
     if (local.year === year && local.month === month && local.day === day && local.minuteOfDay === minuteOfDay) found.push(instant);
   }
-  return found;
+  return found.sort((a, b) => a - b);
 }
 
 /** Instants (whole minutes) in (from, to] at which the zone's UTC offset changes. */
