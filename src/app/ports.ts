@@ -82,6 +82,8 @@ export interface PatientSendState {
   readonly phiPreferences: PhiPreferenceRecord[];
   /** What carriers reported about the contact points. */
   readonly contactPoints: ContactPointRecord[];
+  /** Contact points incident response suspended for all sending until the patient re-verifies them (issue 7). */
+  readonly suspendedKinds: readonly ContactPointKind[];
 }
 
 export type NewPatient = Omit<PatientRecord, 'createdAt'> & { readonly createdBy: PrincipalId | null };

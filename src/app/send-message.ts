@@ -101,8 +101,7 @@ async function policyRefusal(deps: AppDeps, state: PatientSendState, cmd: SendMe
   const now = deps.clock.now();
   const kind = cmd.channel === 'whatsapp' ? 'whatsapp' : 'phone';
   // Incident response suspended the number (a wrong or reassigned number, issue 7) until the patient re-verifies it.
-  const suspensions = (await deps.store.suspensions.active([state.patient.id])).get(state.patient.id) ?? [];
-  if (suspensions.some((x) => x.kind === kind && x.blocksSending)) {
+  if (state.suspendedKinds.includes(kind)) {
     return { code: 'CONTACT_POINT_SUSPENDED', detail: 'Incident response suspended this number: it may reach someone other than the patient. Re-verify the number with the patient to lift the suspension.' };
   }
   const blocked = state.contactPoints.find((c) => c.kind === kind && blocksSending(c.state));

@@ -80,6 +80,11 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
             'contact_points',
           ),
         )
+        .select(
+          sql<ContactPointKind[]>`coalesce((SELECT json_agg(DISTINCT x.kind) FROM contact_point_suspension x WHERE x.patient_id = p.id AND x.lifted_at IS NULL AND x.blocks_sending), '[]'::json)`.as(
+            'suspended_kinds',
+          ),
+        )
         .where('p.id', '=', id)
         .executeTakeFirst();
       if (row === undefined) return null;
@@ -102,6 +107,7 @@ export function createPatientRepository(db: Kysely<Database>, cipher: FieldCiphe
         ledger: row.ledger.map(consentEventFromJson),
         phiPreferences: row.preferences.map(phiPreferenceOf),
         contactPoints: row.contact_points.map((c) => ({ kind: c.kind, state: c.state, reason: c.reason, changedAt: new Date(c.changed_at) })),
+        suspendedKinds: row.suspended_kinds,
       };
     },
     async findByContact(channel: Channel, number) {
