@@ -76,7 +76,7 @@ describe.each(DATABASES)('the PDF evidence report (%s)', (database) => {
     // The first report of the day verifies the whole chain; the next relies on that run and checks the tail.
     expect(first).toContain('Verified: the whole chain, now');
     const again = await report(officer.headers, `patientId=${patientId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to())}`);
-    expect((await pdfPages(again.rawPayload))[0]).toMatch(/Verified: up to the signed checkpoint at position \d+ in full at [^;]+; from there to the head, now/);
+    expect((await pdfPages(again.rawPayload))[0]).toMatch(/INTACT \(\d+ events after the checkpoint, \d+ signed checkpoints verified\) Verified: up to the signed checkpoint at position \d+ in full at [^;]+; from there to the head, now/);
 
     const rest = pages.slice(1).join(' ');
     // Cells wrap long ids across lines: compare without whitespace.

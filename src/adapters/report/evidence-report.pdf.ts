@@ -97,8 +97,9 @@ function firstPage(doc: PDFKit.PDFDocument, r: EvidenceReport): void {
   doc.moveDown(0.8);
   doc.font(BOLD).fontSize(13).text('Audit trail verification');
   doc.moveDown(0.3);
+  const since = r.chain.coverage.scope === 'tail' ? ' after the checkpoint' : '';
   const verdict = r.chain.ok
-    ? `Audit chain verification: INTACT (${String(r.chain.events)} events, ${String(r.chain.checkpoints)} signed checkpoints verified)`
+    ? `Audit chain verification: INTACT (${String(r.chain.events)} events${since}, ${String(r.chain.checkpoints)} signed checkpoints verified)`
     : `Audit chain verification: FAILED (${r.chain.problem ?? 'unknown problem'}; verified up to event ${String(r.chain.events)})`;
   doc.font(BOLD).fontSize(11).fillColor(r.chain.ok ? 'black' : 'red').text(verdict).fillColor('black');
   const c = r.chain.coverage;
