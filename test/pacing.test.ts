@@ -66,11 +66,13 @@ describe.each(DATABASES)('sender pacing (%s)', (database) => {
     const lastWhatsapp = Math.max(...meta.sent.map((s) => s.hrtime));
     const lastSms = Math.max(...twilio.sent.map((s) => s.hrtime));
     expect(lastWhatsapp).toBeLessThan(lastSms);
-    // Never faster than the rate: no RATE + 1 arrivals within one second (less a little arrival jitter), so 12
-    // messages at 4/s span about (12 − 1) / 4 s. Slots are fixed in advance, so a first message delayed by a busy
-    // machine shortens the span without any window exceeding the rate: the span check allows for that.
+    // Never faster than the rate: no RATE + 1 arrivals within one second, less arrival jitter — times are taken where
+    // the stand-in receives, and on a loaded CI machine one request was seen 72 ms late, so a window may look 15 %
+    // short; unpaced, the same 5 arrivals take milliseconds. 12 messages at 4/s span about (12 − 1) / 4 s. Slots are
+    // fixed in advance, so a first message delayed by a busy machine shortens the span without any window exceeding
+    // the rate: the span check allows for that.
     const times = twilio.sent.map((s) => s.hrtime).sort((a, b) => a - b);
-    for (let i = 0; i + RATE < times.length; i++) expect((times[i + RATE] ?? 0) - (times[i] ?? 0)).toBeGreaterThan(950);
+    for (let i = 0; i + RATE < times.length; i++) expect((times[i + RATE] ?? 0) - (times[i] ?? 0)).toBeGreaterThan(850);
     expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThan(((sms - 1) / RATE) * 1000 - 250);
   });
 });
