@@ -1,27 +1,15 @@
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_MAX_MESSAGES } from '../src/app/regulator-report.ts';
 import { givenUser, givenWard, sendMessage, type Headers } from './support/builders.ts';
 import { givenSecurePatient } from './support/secure-links.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
+import { pdfPages } from './support/pdf.ts';
 
 /**
  * Issue 6 item 5: the PDF evidence report for a patient and period, with the audit chain's verification result on
  * its first page. The PDF is parsed back (pdfjs-dist) and its text asserted.
  */
-
-/** The text of each page of a PDF, items joined by spaces. */
-async function pdfPages(bytes: Buffer): Promise<string[]> {
-  const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= doc.numPages; n++) {
-    const content = await (await doc.getPage(n)).getTextContent();
-    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' ').replace(/\s+/g, ' '));
-  }
-  await doc.destroy();
-  return pages;
-}
 
 const GIVEN = 'Canarygiven';
 const FAMILY = 'Canaryfamily';

@@ -1,25 +1,13 @@
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { describe, expect, it } from 'vitest';
 import { renderNoticeLetterPdf } from '../src/adapters/report/breach-notice.pdf.ts';
 import { DomainError } from '../src/core/errors.ts';
 import type { NoticeLetterInput } from '../src/core/incidents/notice-letter.ts';
+import { openPdf, pdfPages } from './support/pdf.ts';
 
 /**
  * Issue 7 "prove it": a notice letter contains every required element of 45 CFR 164.404(c)(1) for a given incident.
  * The PDF is rendered for a misdirected appointment reminder and parsed back (pdfjs-dist), and its text asserted.
  */
-
-/** The text of each page of a PDF, items joined by spaces. */
-async function pdfPages(bytes: Buffer): Promise<string[]> {
-  const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= doc.numPages; n++) {
-    const content = await (await doc.getPage(n)).getTextContent();
-    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' ').replace(/\s+/g, ' '));
-  }
-  await doc.destroy();
-  return pages;
-}
 
 /** Compares without whitespace: lines wrap wherever the layout puts them. */
 const squash = (s: string): string => s.replace(/\s+/g, '');
@@ -49,7 +37,7 @@ describe('the breach notice letter PDF', () => {
   it('is a US Letter PDF with letterhead, date, recipient block and elements A to E in order', async () => {
     const bytes = await renderNoticeLetterPdf(INCIDENT);
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
+    const doc = await openPdf(bytes);
     const [, , w, h] = (await doc.getPage(1)).view;
     expect([w, h]).toEqual([612, 792]); // 8.5 x 11 inches
     await doc.destroy();
@@ -93,7 +81,7 @@ describe('the breach notice letter PDF', () => {
     const bytes = await renderNoticeLetterPdf({ ...INCIDENT, breachDate: null });
     const text = (await pdfPages(bytes)).join(' ');
     expect(text).toContain('We do not know the exact date on which this happened.');
-    const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
+    const doc = await openPdf(bytes);
     const meta = await doc.getMetadata();
     await doc.destroy();
     expect(JSON.stringify(meta.info)).not.toContain('Canaryname');

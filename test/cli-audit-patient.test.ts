@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapAdmin } from '../src/app/directory.ts';
 import { dispatchBatch } from '../src/app/dispatch.ts';
@@ -9,6 +8,7 @@ import { buildApp } from '../src/adapters/http/build-app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { runCli, type CliResult } from './support/cli.ts';
+import { openPdf } from './support/pdf.ts';
 
 /**
  * Issue 6 items 3 and 5 on the command line: `wardline audit patient <id> --from --to [--json] [--pdf FILE]` prints
@@ -105,7 +105,7 @@ describe('wardline audit patient (real CLI, PGlite)', { timeout: 240_000 }, () =
     expect(r.stdout).toContain(`wrote the evidence report (2 messages) to ${file}`);
     expect(r.stdout).toMatch(/audit chain intact: \d+ events/);
     const bytes = await readFile(file);
-    const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
+    const doc = await openPdf(bytes);
     const first = (await (await doc.getPage(1)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ');
     await doc.destroy();
     expect(first).toMatch(/Audit chain verification: INTACT/);

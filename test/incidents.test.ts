@@ -1,4 +1,3 @@
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestStatuses } from '../src/app/ingest-status.ts';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +9,7 @@ import { phi } from '../src/core/phi/phi.ts';
 import { givenPatient, grantConsent, sendMessage } from './support/builders.ts';
 import { createHarness, DATABASES, type Harness } from './support/harness.ts';
 import { browser, givenSecureMessage, givenSecurePatient } from './support/secure-links.ts';
+import { pdfPages } from './support/pdf.ts';
 
 /**
  * Issue 7 "prove it", end to end through the API on every database: each detection path opens exactly one incident
@@ -44,17 +44,6 @@ function movableClock(iso: string): Clock & { set(iso: string): void } {
       now = new Date(next);
     },
   };
-}
-
-async function pdfText(bytes: Buffer): Promise<string> {
-  const doc = await getDocument({ data: new Uint8Array(bytes), disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= doc.numPages; n++) {
-    const content = await (await doc.getPage(n)).getTextContent();
-    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' '));
-  }
-  await doc.destroy();
-  return pages.join(' ').replace(/\s+/g, ' ');
 }
 
 const START = '2026-03-02T15:00:00Z';
@@ -218,7 +207,7 @@ describe.each(DATABASES)('incident response end to end (%s)', { timeout: 120_000
     expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
     expect(res.headers['content-type']).toBe('application/pdf');
     expect(res.headers['x-notice-address-missing']).toBe('true');
-    const text = await pdfText(res.rawPayload);
+    const text = (await pdfPages(res.rawPayload)).join(' ');
     expect(text).toContain('Canaryfirst Canarylast');
     const headings = ['What happened', 'What information was involved', 'What you can do to protect yourself', 'What we are doing about it', 'How to reach us'];
     const at = headings.map((x) => text.indexOf(x));

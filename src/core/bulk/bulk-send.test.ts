@@ -13,21 +13,12 @@ import {
   type BulkSendCommand,
   type BulkSendState,
 } from './bulk-send.ts';
+import { domainErrorOf } from '../testing/domain-error.ts';
 
 const at = new Date('2026-12-04T12:00:00Z');
 
 function run(state: BulkSendState, ...commands: BulkSendCommand[]): BulkSendState {
   return commands.reduce(applyBulkSendCommand, state);
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a refusal');
 }
 
 const big = (): BulkSendState => newBulkSend({ requestedBy: 'alice', recipientCount: 1000, templateCategory: 'appointment' });
@@ -51,22 +42,22 @@ describe('two-person rule', () => {
 
   it('refuses the requester approving their own send', () => {
     const s = run(big(), { kind: 'preview', digest: 'd1', toSend: 990 }, { kind: 'submit' });
-    const e = refusal(() => applyBulkSendCommand(s, approve('alice')));
+    const e = domainErrorOf(() => applyBulkSendCommand(s, approve('alice')));
     expect(e.code).toBe('ACCESS_DENIED');
     expect(e.extensions).toEqual({ rule: 'two-person' });
   });
 
   it('refuses an approver without the permission', () => {
     const s = run(big(), { kind: 'preview', digest: 'd1', toSend: 990 }, { kind: 'submit' });
-    expect(refusal(() => applyBulkSendCommand(s, approve('bob', 1, 'd1', false))).code).toBe('ACCESS_DENIED');
+    expect(domainErrorOf(() => applyBulkSendCommand(s, approve('bob', 1, 'd1', false))).code).toBe('ACCESS_DENIED');
   });
 
   it('refuses approving a stale preview', () => {
     const s = run(big(), { kind: 'preview', digest: 'd1', toSend: 990 }, { kind: 'submit' });
     // the requester re-previews (the list changed) and submits again: the approver still holds version 1
     const s2 = run(s, { kind: 'preview', digest: 'd2', toSend: 980 }, { kind: 'submit' });
-    expect(refusal(() => applyBulkSendCommand(s2, approve('bob', 1, 'd1'))).code).toBe('CONFLICT');
-    expect(refusal(() => applyBulkSendCommand(s2, approve('bob', 2, 'd1'))).code).toBe('CONFLICT');
+    expect(domainErrorOf(() => applyBulkSendCommand(s2, approve('bob', 1, 'd1'))).code).toBe('CONFLICT');
+    expect(domainErrorOf(() => applyBulkSendCommand(s2, approve('bob', 2, 'd1'))).code).toBe('CONFLICT');
     expect(applyBulkSendCommand(s2, approve('bob', 2, 'd2')).status).toBe('approved');
   });
 
@@ -90,13 +81,13 @@ describe('lifecycle', () => {
     const s = run(running(), { kind: 'pause', by: 'alice', at }, { kind: 'cancel', by: 'alice', at });
     expect(s.status).toBe('cancelled');
     expect(allowedCommands(s)).toEqual([]);
-    const e = refusal(() => applyBulkSendCommand(s, { kind: 'resume' }));
+    const e = domainErrorOf(() => applyBulkSendCommand(s, { kind: 'resume' }));
     expect(e.code).toBe('CONFLICT');
   });
 
   it('refuses starting before approval and skipping steps', () => {
-    expect(refusal(() => applyBulkSendCommand(big(), { kind: 'start' })).code).toBe('CONFLICT');
-    expect(refusal(() => applyBulkSendCommand(big(), { kind: 'submit' })).code).toBe('CONFLICT');
+    expect(domainErrorOf(() => applyBulkSendCommand(big(), { kind: 'start' })).code).toBe('CONFLICT');
+    expect(domainErrorOf(() => applyBulkSendCommand(big(), { kind: 'submit' })).code).toBe('CONFLICT');
   });
 
   it('the canary pauses with its reason, and a person resuming continues past it', () => {
@@ -109,16 +100,16 @@ describe('lifecycle', () => {
 
   it('a good canary continues to the full send; completing needs the canary done', () => {
     const s = running();
-    expect(refusal(() => applyBulkSendCommand(s, { kind: 'complete' })).code).toBe('CONFLICT');
+    expect(domainErrorOf(() => applyBulkSendCommand(s, { kind: 'complete' })).code).toBe('CONFLICT');
     const full = run(s, { kind: 'canary-result', stats: { attempted: 10, failed: 0, wrongNumberReplies: 0 }, thresholds: { failureRate: 0.05, wrongNumberRate: 0.01 }, at });
     expect(full).toMatchObject({ status: 'running', phase: 'full' });
   });
 
   it('refuses malformed commands with VALIDATION_FAILED', () => {
-    expect(refusal(() => applyBulkSendCommand(big(), { kind: 'preview', digest: ' ', toSend: 1 })).code).toBe('VALIDATION_FAILED');
-    expect(refusal(() => applyBulkSendCommand(big(), { kind: 'preview', digest: 'd', toSend: 1001 })).code).toBe('VALIDATION_FAILED');
-    expect(refusal(() => applyBulkSendCommand(big(), { kind: 'cancel', by: '', at })).code).toBe('VALIDATION_FAILED');
-    expect(refusal(() => newBulkSend({ requestedBy: 'a', recipientCount: -1, templateCategory: 'x' })).code).toBe('VALIDATION_FAILED');
+    expect(domainErrorOf(() => applyBulkSendCommand(big(), { kind: 'preview', digest: ' ', toSend: 1 })).code).toBe('VALIDATION_FAILED');
+    expect(domainErrorOf(() => applyBulkSendCommand(big(), { kind: 'preview', digest: 'd', toSend: 1001 })).code).toBe('VALIDATION_FAILED');
+    expect(domainErrorOf(() => applyBulkSendCommand(big(), { kind: 'cancel', by: '', at })).code).toBe('VALIDATION_FAILED');
+    expect(domainErrorOf(() => newBulkSend({ requestedBy: 'a', recipientCount: -1, templateCategory: 'x' })).code).toBe('VALIDATION_FAILED');
   });
 });
 

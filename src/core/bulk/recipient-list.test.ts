@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../errors.ts';
 import { reveal } from '../phi/phi.ts';
 import { parseRecipientList, type RecipientList, type RecipientListOptions } from './recipient-list.ts';
+import { domainErrorOf } from '../testing/domain-error.ts';
 
 const US = { defaultRegion: 'US' };
 
 function parse(text: string | Uint8Array, options: RecipientListOptions = US): RecipientList {
   return parseRecipientList(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, options);
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('parseRecipientList', () => {
@@ -40,18 +30,18 @@ describe('parseRecipientList', () => {
 
   it('refuses a UTF-16 file, naming the problem', () => {
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('mrn\nA-1\n', 'utf16le')]);
-    const e = refusal(() => parse(le));
+    const e = domainErrorOf(() => parse(le));
     expect(e.code).toBe('VALIDATION_FAILED');
     expect(e.safeDetail).toMatch(/UTF-16.*CSV UTF-8/);
     const be = Buffer.from([0xfe, 0xff, 0x00, 0x6d]);
-    expect(refusal(() => parse(be)).safeDetail).toMatch(/UTF-16/);
+    expect(domainErrorOf(() => parse(be)).safeDetail).toMatch(/UTF-16/);
     // UTF-16 without a BOM is full of NUL bytes
-    expect(refusal(() => parse(Buffer.from('mrn\nA-1\n', 'utf16le'))).code).toBe('VALIDATION_FAILED');
+    expect(domainErrorOf(() => parse(Buffer.from('mrn\nA-1\n', 'utf16le'))).code).toBe('VALIDATION_FAILED');
   });
 
   it('refuses a Latin-1 file (é as one byte) without echoing its content', () => {
     const bytes = Buffer.from('mrn,phone\nRen\xe9-1,4155550100\n', 'latin1');
-    const e = refusal(() => parse(bytes));
+    const e = domainErrorOf(() => parse(bytes));
     expect(e.code).toBe('VALIDATION_FAILED');
     expect(e.safeDetail).toMatch(/not UTF-8.*CSV UTF-8/);
     expect(JSON.stringify({ d: e.safeDetail, i: e.issues, x: e.extensions })).not.toMatch(/4155550100|Ren/);
@@ -93,14 +83,14 @@ describe('parseRecipientList', () => {
   });
 
   it('refuses a file without a header, without an mrn/phone column, or naming a column twice', () => {
-    expect(refusal(() => parse('')).safeDetail).toMatch(/no header/);
-    expect(refusal(() => parse('name,dob\nAnn,1990-01-01\n')).safeDetail).toMatch(/no mrn or phone column/);
-    expect(refusal(() => parse('phone,mobile\n1,2\n')).safeDetail).toMatch(/more than once/);
+    expect(domainErrorOf(() => parse('')).safeDetail).toMatch(/no header/);
+    expect(domainErrorOf(() => parse('name,dob\nAnn,1990-01-01\n')).safeDetail).toMatch(/no mrn or phone column/);
+    expect(domainErrorOf(() => parse('phone,mobile\n1,2\n')).safeDetail).toMatch(/more than once/);
   });
 
   it('bounds rows and bytes', () => {
-    expect(refusal(() => parse('mrn\nA-1\nA-2\nA-3\n', { defaultRegion: 'US', maxRows: 2 })).safeDetail).toMatch(/more than 2 rows/);
-    expect(refusal(() => parse('mrn\nA-1\n', { defaultRegion: 'US', maxBytes: 5 })).safeDetail).toMatch(/larger than 5 bytes/);
+    expect(domainErrorOf(() => parse('mrn\nA-1\nA-2\nA-3\n', { defaultRegion: 'US', maxRows: 2 })).safeDetail).toMatch(/more than 2 rows/);
+    expect(domainErrorOf(() => parse('mrn\nA-1\n', { defaultRegion: 'US', maxBytes: 5 })).safeDetail).toMatch(/larger than 5 bytes/);
     expect(parse('mrn\nA-1\nA-2\n', { defaultRegion: 'US', maxRows: 2 }).rows).toHaveLength(2);
   });
 

@@ -13,6 +13,7 @@ import {
   type Mitigation,
   type RiskAssessment,
 } from './incident.ts';
+import { domainErrorOf } from '../testing/domain-error.ts';
 
 const AT = new Date('2026-11-15T15:00:00Z');
 const RATIONALE = 'The message reached a stranger who did not open the secure link.';
@@ -23,16 +24,6 @@ const ASSESSMENT: RiskAssessment = {
   acquiredOrViewed: { viewed: 'no', evidence: 'The secure link was never opened.' },
   mitigation: { note: 'Links revoked, number suspended.' },
 };
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
 
 function run(state: IncidentState, ...commands: IncidentCommand[]): IncidentState {
   return commands.reduce(applyIncidentCommand, state);
@@ -49,6 +40,8 @@ function input(over: Partial<DeadlineInput> = {}): DeadlineInput {
 function due(deadlines: readonly Deadline[], kind: Deadline['kind'], state: string | null = null): string | undefined {
   return deadlines.find((d) => d.kind === kind && d.state === state)?.dueDate;
 }
+
+const code = (fn: () => unknown): string => domainErrorOf(fn).code;
 
 describe('incident state machine (45 CFR 164.400-414)', () => {
   it('walks draft → open → decided → closed for a small breach', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { DomainError } from '../errors.ts';
 import { composeNoticeLetter, type NoticeLetterInput } from './notice-letter.ts';
+import { domainErrorOf } from '../testing/domain-error.ts';
 
 /** Issue 7 item 4: the individual notice has every element of 45 CFR 164.404(c)(1), A–E in order, never an empty one. */
 
@@ -21,15 +22,9 @@ const INPUT: NoticeLetterInput = {
 const text = (l: ReturnType<typeof composeNoticeLetter>): string => l.sections.flatMap((s) => [s.heading, ...s.paragraphs]).join('\n');
 
 function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    const err = e as DomainError;
-    expect(err.code).toBe('VALIDATION_FAILED');
-    return err.issues.map((i) => i.pointer);
-  }
-  throw new Error('expected a throw');
+  const err = domainErrorOf(fn);
+  expect(err.code).toBe('VALIDATION_FAILED');
+  return err.issues.map((i) => i.pointer);
 }
 
 describe('composeNoticeLetter', () => {

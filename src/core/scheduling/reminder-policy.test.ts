@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../errors.ts';
 import { parseReminderPolicy } from './reminder-policy.ts';
+import { domainErrorOf } from '../testing/domain-error.ts';
 
 const valid = { template: 'appointment_reminder', offsets: ['PT48H', 'P7D'], replyWords: { confirm: ['C'], cancel: ['C2'], rebook: ['R'] } };
 
 function issuesOf(input: unknown): readonly { pointer: string; message: string }[] {
-  try {
-    parseReminderPolicy(input);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    expect((e as DomainError).code).toBe('VALIDATION_FAILED');
-    return (e as DomainError).issues;
-  }
-  throw new Error('expected a validation error');
+  const e = domainErrorOf(() => parseReminderPolicy(input));
+  expect(e.code).toBe('VALIDATION_FAILED');
+  return e.issues;
 }
 
 describe('parseReminderPolicy', () => {
